@@ -1,0 +1,86 @@
+// Copy an image or an index between any two stores: blobs first (largest first, in a
+// bounded pool, mounted or skipped where possible), then child manifests, then the
+// top manifest, so a tag never points at content that is not there yet.
+
+import pLimit from 'p-limit';
+import { MediaType, blobsOf, type Descriptor, type ManifestDocument } from '../oci/index.js';
+import type { BlobWriteResult, ImageStore } from './image-store.js';
+
+export interface CopyOptions {
+  /** Tag to write at the destination; without one the manifest is stored by digest only. */
+  tag?: string;
+  /** Blobs moved at once. */
+  concurrency?: number;
+  onBlob?: (descriptor: Descriptor, result: BlobWriteResult) => void;
+}
+
+export interface CopyResult {
+  digest: string;
+  mediaType: string;
+  /** The destination already held this exact manifest under the tag: nothing was moved. */
+  skipped: boolean;
+  blobs: Record<BlobWriteResult, number>;
+  /** Bytes of blobs that were uploaded (not mounted, not already present). */
+  bytesUploaded: number;
+}
+
+export const DEFAULT_COPY_CONCURRENCY = 6;
+
+/** Copy `srcTarget` (a tag or digest) of `src` into `dst`. */
+export async function copyImage(src: ImageStore, srcTarget: string, dst: ImageStore, options: CopyOptions = {}): Promise<CopyResult> {
+  const top = await src.getManifest(srcTarget);
+  const result: CopyResult = { digest: top.digest, mediaType: top.mediaType, skipped: false, blobs: { present: 0, mounted: 0, uploaded: 0 }, bytesUploaded: 0 };
+
+  const existing = await dst.resolve(options.tag ?? top.digest);
+  if (existing?.digest === top.digest) return { ...result, skipped: true };
+
+  const children = top.kind === 'index' ? await missingChildren(src, dst, top) : [];
+  const images = top.kind === 'image' ? [top] : children.filter((c) => c.kind === 'image');
+  await copyBlobs(src, dst, images, options, result);
+
+  // Children of an index before the index: a registry refuses an index whose manifests are missing.
+  for (const child of children) await dst.putManifest(child);
+  await dst.putManifest(top, options.tag);
+  return result;
+}
+
+async function missingChildren(src: ImageStore, dst: ImageStore, index: ManifestDocument): Promise<ManifestDocument[]> {
+  if (index.kind !== 'index') return [];
+  const out: ManifestDocument[] = [];
+  for (const descriptor of index.parsed.manifests) {
+    if (await dst.resolve(descriptor.digest)) continue;
+    const child = await src.getManifest(descriptor.digest);
+    // Nested indexes are rare but legal: their own children come first.
+    if (child.kind === 'index') out.push(...(await missingChildren(src, dst, child)));
+    out.push(child);
+  }
+  return out;
+}
+
+async function copyBlobs(src: ImageStore, dst: ImageStore, images: ManifestDocument[], options: CopyOptions, result: CopyResult): Promise<void> {
+  const unique = new Map<string, Descriptor>();
+  for (const image of images) {
+    if (image.kind !== 'image') continue;
+    for (const blob of blobsOf(image.parsed)) if (!isForeign(blob)) unique.set(blob.digest, blob);
+  }
+  // Largest first: the long transfers start at once and the small ones fill the gaps.
+  const blobs = [...unique.values()].sort((a, b) => b.size - a.size);
+  const mountFrom = src.repository && dst.repository && src.repository.registry === dst.repository.registry ? src.repository : undefined;
+  const limit = pLimit(options.concurrency ?? DEFAULT_COPY_CONCURRENCY);
+  await Promise.all(blobs.map((descriptor) => limit(async () => {
+    try {
+      const outcome = await dst.writeBlob({ descriptor, open: () => src.readBlob(descriptor), ...(mountFrom ? { mountFrom } : {}) });
+      result.blobs[outcome]++;
+      if (outcome === 'uploaded') result.bytesUploaded += descriptor.size;
+      options.onBlob?.(descriptor, outcome);
+    } catch (error) {
+      limit.clearQueue(); // one failed blob fails the copy: start no more transfers
+      throw error;
+    }
+  })));
+}
+
+/** Non-distributable layers live at their `urls`, not in the registry: they are never copied. */
+function isForeign(blob: Descriptor): boolean {
+  return (blob.mediaType === MediaType.DockerForeignLayerGzip || blob.mediaType.includes('nondistributable')) && (blob.urls?.length ?? 0) > 0;
+}
