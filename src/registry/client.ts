@@ -32,6 +32,8 @@ export interface RegistryClientOptions extends HttpOptions {
   chunkedUpload?: boolean;
   /** Chunk size for chunked uploads, raised to the registry's OCI-Chunk-Min-Length when that is larger. */
   chunkSize?: number;
+  /** Tags asked for per page of a tag listing. */
+  tagPageSize?: number;
   /** Called with debug lines (no secrets). */
   debug?: (line: string) => void;
 }
@@ -181,7 +183,7 @@ export class RegistryClient {
   /** Every tag of a repository, following `Link` pagination; a repository that does not exist has none. */
   async listTags(repo: Repository): Promise<string[]> {
     const tags: string[] = [];
-    let target: string | URL = `/v2/${repo.repository}/tags/list?n=1000`;
+    let target: string | URL = `/v2/${repo.repository}/tags/list?n=${this.options.tagPageSize ?? 1000}`;
     for (;;) {
       const what = `tag list of ${repo.registry}/${repo.repository}`;
       const res: HttpResponse = await this.send({ repo, method: 'GET', target, scopes: [pullScope(repo)], what });
