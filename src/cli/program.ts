@@ -6,11 +6,12 @@ import { UsageError } from '../errors.js';
 import { SLIPWAY_VERSION } from '../version.js';
 import type { CliRuntime, SlipwayCommand } from './command.js';
 import { versionCommand } from './commands/version.js';
+import { copyCommand } from './commands/copy.js';
 import { EXIT_OK, exitCodeFor, formatError, splitCommanderMessage } from './exit.js';
 import { addOptions, GLOBAL_OPTION_NAMES, normalizeBooleanAssignments, pickOptions, resolveOptions } from './options.js';
 
 /** Every command, in the order `slipway --help` lists them. Add a command here and nowhere else. */
-export const COMMANDS: readonly SlipwayCommand[] = [versionCommand];
+export const COMMANDS: readonly SlipwayCommand[] = [versionCommand, copyCommand];
 
 const PROGRAM_NAME = 'slipway';
 

@@ -1,0 +1,39 @@
+import { copyImage } from '../../store/copy-image.js';
+import { openLocation } from '../../store/open-store.js';
+import { defineCommand } from '../command.js';
+import { REGISTRY_OPTION_NAMES, registryClientFor } from '../registry-client.js';
+
+export const copyCommand = defineCommand({
+  name: 'copy',
+  summary: 'Copy an image or index between registries and OCI layouts',
+  description:
+    'Copy an image or a multi-platform index, blobs first and the tag last. Locations are image references ' +
+    '(optionally docker://REF) or oci:DIR[:TAG]. Blobs present at the destination are skipped, blobs in another ' +
+    'repository of the same registry are mounted, everything else streams from source to destination.',
+  arguments: [
+    { syntax: '<source>', help: 'image to read: REF, docker://REF or oci:DIR[:TAG]' },
+    { syntax: '<destination>', help: 'where to write it: REF, docker://REF or oci:DIR[:TAG]' },
+  ],
+  options: [...REGISTRY_OPTION_NAMES, 'parallelTasksLimit'],
+  async run({ options, args, log, io, env }) {
+    const [source, destination] = args as [string, string];
+    const client = registryClientFor(options, env, log);
+    try {
+      const src = await openLocation(source, { client });
+      const dst = await openLocation(destination, { client, create: true });
+      const limit = options.parallelTasksLimit > 0 ? options.parallelTasksLimit : 64;
+      const result = await copyImage(src.store, src.target, dst.store, { ...(dst.tag ? { tag: dst.tag } : {}), concurrency: limit });
+      const { uploaded, mounted, present } = result.blobs;
+      io.stdout(result.skipped
+        ? `${destination} already holds ${result.digest}\n`
+        : `Copied ${source} to ${destination}: ${result.digest} (blobs: ${uploaded} copied, ${mounted} mounted, ${present} present; ${formatBytes(result.bytesUploaded)} moved)\n`);
+      await Promise.all([src.store.close(), dst.store.close()]);
+    } finally {
+      await client.close();
+    }
+  },
+});
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${bytes} B`;
+}
