@@ -1,0 +1,326 @@
+// The one module that runs the `git` command line.
+//
+// Every call goes through spawnSync/spawn with an argument vector (never a shell), `-c core.quotepath=off`,
+// and NUL-separated (`-z`) output where git offers it, so file names with spaces, quotes, newlines or
+// non-ASCII characters come back verbatim. The API is synchronous because werf.yaml template functions
+// (`.Files.Get`, `.Files.Glob`, ...) are synchronous; `openBlobStream` is the one streaming exception, for
+// build contexts with large files.
+//
+// Paths given to and returned from this module are relative to the top of the work tree, posix style.
+
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { ConfigError } from '../errors.js';
+
+/** Large enough for any blob or listing we read synchronously (config files, templates, tree listings). */
+const MAX_BUFFER = 1024 * 1024 * 1024;
+
+const GIT_HINT = 'install git (Debian/Ubuntu: "apt-get install git", package `git`) and make sure it is on PATH';
+
+/** Variables that would make git look at another repository than the one we point it at. */
+const REPOSITORY_ENV = [
+  'GIT_DIR',
+  'GIT_WORK_TREE',
+  'GIT_INDEX_FILE',
+  'GIT_OBJECT_DIRECTORY',
+  'GIT_ALTERNATE_OBJECT_DIRECTORIES',
+  'GIT_COMMON_DIR',
+  'GIT_NAMESPACE',
+  'GIT_PREFIX',
+];
+
+function gitEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  // A hook or `git rebase --exec` exports GIT_DIR and friends; they would override the cwd-based discovery.
+  for (const name of REPOSITORY_ENV) delete env[name];
+  // `git status` refreshes the index and takes index.lock unless told not to; a read-only tool must not.
+  env.GIT_OPTIONAL_LOCKS = '0';
+  env.GIT_TERMINAL_PROMPT = '0';
+  // Stable, parseable messages ("not a git repository", "dubious ownership").
+  env.LC_ALL = 'C';
+  env.LANGUAGE = 'C';
+  return env;
+}
+
+function baseArgs(args: readonly string[]): string[] {
+  return ['-c', 'core.quotepath=off', ...args];
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function gitMissingError(cause: unknown): ConfigError {
+  return new ConfigError('the git command line tool is required but was not found', { cause, hint: GIT_HINT });
+}
+
+function firstLines(text: string, count = 3): string {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .slice(0, count)
+    .join('; ');
+}
+
+interface RunOptions {
+  input?: string | Buffer;
+}
+
+/** Runs git in `cwd`; the raw result, with spawn failures (git missing, cwd missing) turned into errors. */
+function runGit(cwd: string, args: readonly string[], options: RunOptions = {}): SpawnSyncReturns<Buffer> {
+  if (!isDirectory(cwd)) {
+    throw new ConfigError(`the directory "${cwd}" does not exist or is not a directory`);
+  }
+  const result = spawnSync('git', baseArgs(args), {
+    cwd,
+    env: gitEnv(),
+    maxBuffer: MAX_BUFFER,
+    input: options.input,
+    windowsHide: true,
+  });
+  if (result.error) {
+    const code = (result.error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw gitMissingError(result.error);
+    throw new ConfigError(`unable to run "git ${args.join(' ')}" in "${cwd}": ${result.error.message}`, {
+      cause: result.error,
+    });
+  }
+  return result;
+}
+
+function dubiousOwnershipError(cwd: string, stderr: string): ConfigError {
+  return new ConfigError(`git refuses to read the repository at "${cwd}": ${firstLines(stderr, 1)}`, {
+    hint: `the repository is owned by another user; if you trust it, run: git config --global --add safe.directory '${cwd}'`,
+  });
+}
+
+/** Runs git and returns stdout; a non-zero exit becomes a ConfigError with git's own words. */
+function git(cwd: string, args: readonly string[], options: RunOptions = {}): Buffer {
+  const result = runGit(cwd, args, options);
+  if (result.status !== 0) {
+    const stderr = result.stderr.toString('utf8');
+    if (/dubious ownership/i.test(stderr)) throw dubiousOwnershipError(cwd, stderr);
+    const signal = result.signal ? ` (killed by ${result.signal})` : '';
+    throw new ConfigError(
+      `"git ${args.join(' ')}" failed in "${cwd}" with exit code ${String(result.status)}${signal}: ${firstLines(stderr) || 'no message'}`,
+    );
+  }
+  return result.stdout;
+}
+
+function splitNul(buffer: Buffer): string[] {
+  const text = buffer.toString('utf8');
+  const parts = text.split('\0');
+  if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}
+
+function stripFinalNewline(text: string): string {
+  return text.endsWith('\n') ? text.slice(0, -1) : text;
+}
+
+/**
+ * The top of the git work tree containing `startDir` (its real path, as git reports it), or undefined when
+ * `startDir` is in no work tree (or inside a `.git` directory, or in a bare repository).
+ */
+export function findWorkTree(startDir: string): string | undefined {
+  if (!isDirectory(startDir)) return undefined;
+  const result = runGit(startDir, ['rev-parse', '--show-toplevel']);
+  const stderr = result.stderr.toString('utf8');
+  if (result.status === 0) {
+    const top = stripFinalNewline(result.stdout.toString('utf8'));
+    // Inside .git, `--show-toplevel` succeeds with empty output on some versions.
+    return top === '' ? undefined : top;
+  }
+  if (/dubious ownership/i.test(stderr)) throw dubiousOwnershipError(startDir, stderr);
+  if (/not a git repository|must be run in a work tree|outside repository/i.test(stderr)) return undefined;
+  throw new ConfigError(`unable to find the git work tree of "${startDir}": ${firstLines(stderr) || 'git failed'}`);
+}
+
+export interface CommitInfo {
+  /** The full object name. */
+  hash: string;
+  /** The committer date (what werf exposes as `.Commit.Date`). */
+  date: Date;
+  /** The committer date in strict ISO 8601 with the committer's UTC offset, e.g. `2024-05-01T12:00:00+02:00`. */
+  dateIso: string;
+}
+
+/** The HEAD commit, or undefined for a repository without commits (an unborn branch). */
+export function headCommit(workTree: string): CommitInfo | undefined {
+  const verify = runGit(workTree, ['rev-parse', '-q', '--verify', 'HEAD^{commit}']);
+  if (verify.status !== 0) {
+    const stderr = verify.stderr.toString('utf8');
+    if (/dubious ownership/i.test(stderr)) throw dubiousOwnershipError(workTree, stderr);
+    if (stderr.trim() !== '' && !/needed a single revision|unknown revision|bad revision/i.test(stderr)) {
+      throw new ConfigError(`unable to read HEAD in "${workTree}": ${firstLines(stderr)}`);
+    }
+    return undefined;
+  }
+  const hash = verify.stdout.toString('utf8').trim();
+  const fields = git(workTree, ['show', '-s', '--no-show-signature', '--format=%H%x00%ct%x00%cI', hash])
+    .toString('utf8')
+    .trim()
+    .split('\0');
+  const [fullHash = hash, seconds = '0', iso = ''] = fields;
+  return { hash: fullHash, date: new Date(Number(seconds) * 1000), dateIso: iso };
+}
+
+export type CommitEntryType = 'file' | 'symlink' | 'submodule';
+
+export interface CommitEntry {
+  /** The git mode as a number, e.g. 0o100644, 0o100755, 0o120000, 0o160000. */
+  mode: number;
+  type: CommitEntryType;
+  objectId: string;
+}
+
+const OBJECT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+
+function checkObjectId(objectId: string): void {
+  if (!OBJECT_ID.test(objectId)) throw new ConfigError(`invalid git object id "${objectId}"`);
+}
+
+/** Every blob, symlink and submodule of the commit's tree (recursively), keyed by work-tree-relative path. */
+export function listCommitFiles(workTree: string, commit: string): Map<string, CommitEntry> {
+  const output = git(workTree, ['ls-tree', '-r', '-z', '--full-tree', commit]);
+  const entries = new Map<string, CommitEntry>();
+  for (const record of splitNul(output)) {
+    // "<mode> SP <type> SP <object> TAB <path>"
+    const tab = record.indexOf('\t');
+    if (tab < 0) continue;
+    const [modeText = '', kind = '', objectId = ''] = record.slice(0, tab).split(' ');
+    const path = record.slice(tab + 1);
+    const mode = parseInt(modeText, 8);
+    let type: CommitEntryType;
+    if (kind === 'commit' || mode === 0o160000) type = 'submodule';
+    else if (mode === 0o120000) type = 'symlink';
+    else if (kind === 'blob') type = 'file';
+    else continue;
+    entries.set(path, { mode, type, objectId });
+  }
+  return entries;
+}
+
+/** The content of one blob. */
+export function readBlob(workTree: string, objectId: string): Buffer {
+  checkObjectId(objectId);
+  return git(workTree, ['cat-file', 'blob', objectId]);
+}
+
+/**
+ * The contents of many blobs with one `git cat-file --batch` process (much faster than one process per
+ * blob). Missing objects are an error. Everything is held in memory: use it for configuration-sized files.
+ */
+export function readBlobs(workTree: string, objectIds: readonly string[]): Map<string, Buffer> {
+  const unique = [...new Set(objectIds)];
+  const result = new Map<string, Buffer>();
+  if (unique.length === 0) return result;
+  for (const id of unique) checkObjectId(id);
+  const output = git(workTree, ['cat-file', '--batch'], { input: unique.join('\n') + '\n' });
+  let offset = 0;
+  for (const id of unique) {
+    const newline = output.indexOf(0x0a, offset);
+    if (newline < 0) throw new ConfigError(`unexpected end of "git cat-file --batch" output while reading ${id}`);
+    const header = output.subarray(offset, newline).toString('utf8');
+    const [name = '', type = '', sizeText = ''] = header.split(' ');
+    if (type === 'missing' || sizeText === '') {
+      throw new ConfigError(`the git object ${id} is missing from the repository "${workTree}"`);
+    }
+    if (name !== id) throw new ConfigError(`unexpected "git cat-file --batch" output: ${header}`);
+    const size = Number(sizeText);
+    const start = newline + 1;
+    result.set(id, Buffer.from(output.subarray(start, start + size)));
+    offset = start + size + 1; // the content is followed by a newline
+  }
+  return result;
+}
+
+/** Streams one blob (for large build-context files); the stream errors when git fails. */
+export function openBlobStream(workTree: string, objectId: string): Readable {
+  checkObjectId(objectId);
+  if (!isDirectory(workTree)) {
+    throw new ConfigError(`the directory "${workTree}" does not exist or is not a directory`);
+  }
+  const child = spawn('git', baseArgs(['cat-file', 'blob', objectId]), {
+    cwd: workTree,
+    env: gitEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    windowsHide: true,
+  });
+  const stdout = child.stdout;
+  const stderrChunks: Buffer[] = [];
+  child.stderr.on('data', (chunk: Buffer) => {
+    if (stderrChunks.length < 16) stderrChunks.push(chunk);
+  });
+  child.on('error', (error: NodeJS.ErrnoException) => {
+    stdout.destroy(error.code === 'ENOENT' ? gitMissingError(error) : error);
+  });
+  child.on('close', (code, signal) => {
+    if (code !== 0) {
+      const stderr = Buffer.concat(stderrChunks).toString('utf8');
+      stdout.destroy(
+        new ConfigError(
+          `"git cat-file blob ${objectId}" failed with ${signal ? `signal ${signal}` : `exit code ${String(code)}`}: ${firstLines(stderr) || 'no message'}`,
+        ),
+      );
+    }
+  });
+  return stdout;
+}
+
+export interface GitStatus {
+  /** Tracked paths with staged or unstaged changes (content, mode, type), other than deletions. */
+  modified: Set<string>;
+  /** Untracked paths that .gitignore does not exclude. */
+  untracked: Set<string>;
+  /** Tracked paths deleted in the index or in the working tree (and the old side of a staged rename). */
+  deleted: Set<string>;
+}
+
+/**
+ * `git status --porcelain=v1 -z --untracked-files=all --no-renames`: what differs from HEAD, per path.
+ * Ignored files (.gitignore, .git/info/exclude, core.excludesFile) are not reported.
+ */
+export function statusOf(workTree: string): GitStatus {
+  const output = git(workTree, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames']);
+  const status: GitStatus = { modified: new Set(), untracked: new Set(), deleted: new Set() };
+  const records = splitNul(output);
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i] ?? '';
+    if (record.length < 4) continue;
+    const x = record[0];
+    const y = record[1];
+    const path = record.slice(3);
+    if (x === '?' && y === '?') {
+      status.untracked.add(path);
+      continue;
+    }
+    if (x === '!' && y === '!') continue;
+    if (x === 'R' || x === 'C') {
+      // With renames the original path follows as its own record; --no-renames should prevent this.
+      const original = records[++i];
+      if (x === 'R' && original !== undefined) status.deleted.add(original);
+      status.modified.add(path);
+      continue;
+    }
+    if (x === 'D' || y === 'D') status.deleted.add(path);
+    else status.modified.add(path);
+  }
+  return status;
+}
+
+/**
+ * The working tree as git sees it: tracked files (including ones deleted in the working tree but still in
+ * the index) plus untracked files that .gitignore does not exclude. Sorted, unique.
+ */
+export function listWorkingTreeFiles(workTree: string): string[] {
+  const output = git(workTree, ['ls-files', '-z', '--cached', '--others', '--exclude-standard']);
+  return [...new Set(splitNul(output))].sort();
+}
