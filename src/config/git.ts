@@ -10,7 +10,7 @@
 
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { statSync } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { ConfigError } from '../errors.js';
 
 /** Large enough for any blob or listing we read synchronously (config files, templates, tree listings). */
@@ -254,25 +254,34 @@ export function openBlobStream(workTree: string, objectId: string): Readable {
     stdio: ['ignore', 'pipe', 'pipe'],
     windowsHide: true,
   });
-  const stdout = child.stdout;
+  // The output ends before git's exit status is known; hold the end back until then, so a failure
+  // (a missing object) is an error on the stream rather than a silently short read.
+  const output = new PassThrough();
+  child.stdout.pipe(output, { end: false });
   const stderrChunks: Buffer[] = [];
   child.stderr.on('data', (chunk: Buffer) => {
     if (stderrChunks.length < 16) stderrChunks.push(chunk);
   });
   child.on('error', (error: NodeJS.ErrnoException) => {
-    stdout.destroy(error.code === 'ENOENT' ? gitMissingError(error) : error);
+    output.destroy(error.code === 'ENOENT' ? gitMissingError(error) : error);
   });
   child.on('close', (code, signal) => {
-    if (code !== 0) {
-      const stderr = Buffer.concat(stderrChunks).toString('utf8');
-      stdout.destroy(
-        new ConfigError(
-          `"git cat-file blob ${objectId}" failed with ${signal ? `signal ${signal}` : `exit code ${String(code)}`}: ${firstLines(stderr) || 'no message'}`,
-        ),
-      );
+    if (code === 0) {
+      output.end();
+      return;
     }
+    const stderr = Buffer.concat(stderrChunks).toString('utf8');
+    output.destroy(
+      new ConfigError(
+        `"git cat-file blob ${objectId}" failed with ${signal ? `signal ${signal}` : `exit code ${String(code)}`}: ${firstLines(stderr) || 'no message'}`,
+      ),
+    );
   });
-  return stdout;
+  // A consumer that stops early must not leave git running.
+  output.on('close', () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill();
+  });
+  return output;
 }
 
 export interface GitStatus {
