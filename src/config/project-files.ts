@@ -1005,12 +1005,23 @@ class ProjectFilesImpl implements ProjectFiles {
     return this.resolve(this.source === 'worktree' ? this.devTree : this.commitTree, w, true).kind;
   }
 
+  /** kindOf, where a path inside a submodule (which is not read) simply does not exist. */
+  private probe(input: string, purpose: FilePurpose): NodeKind {
+    const p = normalizeRelative(input, 'path');
+    try {
+      return this.kindOf(p, purpose);
+    } catch (error) {
+      if (error instanceof ProjectFileError && error.reason === 'submodule') return 'missing';
+      throw error;
+    }
+  }
+
   exists(input: string, purpose: FilePurpose = 'files'): boolean {
-    return this.kindOf(normalizeRelative(input, 'path'), purpose) !== 'missing';
+    return this.probe(input, purpose) !== 'missing';
   }
 
   isDir(input: string, purpose: FilePurpose = 'files'): boolean {
-    const kind = this.kindOf(normalizeRelative(input, 'path'), purpose);
+    const kind = this.probe(input, purpose);
     return kind === 'dir' || kind === 'submodule';
   }
 
@@ -1193,7 +1204,7 @@ class ProjectFilesImpl implements ProjectFiles {
           files.set(p, { path: p, mode: gitMode(stats), type: stats.isSymbolicLink() ? 'symlink' : 'file' });
         }
       }
-      if (fromCommit((p) => this.isDevIgnored(p))) found = true;
+      if (this.setup.devIgnore.length > 0 && fromCommit((p) => this.isDevIgnored(p))) found = true;
     } else {
       found = fromCommit(() => true);
     }

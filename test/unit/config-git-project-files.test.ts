@@ -298,6 +298,22 @@ describe('the commit source (giterminism)', () => {
     expectReason(() => open(repo).readFile('a'), 'outside', /too many levels of symbolic links/);
   });
 
+  it('submodules are seen but not read', () => {
+    const inner = makeRepo({ 'x.txt': 'x' });
+    const repo = makeRepo({ 'a.txt': 'a' });
+    const innerHead = git(inner, 'rev-parse', 'HEAD').trim();
+    git(repo, 'update-index', '--add', '--cacheinfo', `160000,${innerHead},sub`);
+    git(repo, 'commit', '-q', '-m', 'gitlink');
+    const files = open(repo);
+    expect(files.exists('sub')).toBe(true);
+    expect(files.isDir('sub')).toBe(true);
+    expect(files.exists('sub/x.txt')).toBe(false);
+    expectReason(() => files.readFile('sub/x.txt'), 'submodule', /inside the git submodule "sub"/);
+    expectReason(() => files.readFile('sub'), 'submodule');
+    expect(files.glob('**')).toEqual(['a.txt']);
+    expect(files.listFiles('').map((f) => f.path)).toEqual(['a.txt']);
+  });
+
   it('exists and isDir look at the commit', () => {
     const repo = makeRepo({ 'dir/sub/a.txt': 'a', 'file.txt': 'f' });
     writeFiles(repo, { 'untracked.txt': 'u', 'newdir/x': 'x' });
@@ -624,6 +640,11 @@ describe('listFiles (build contexts) and uncommittedFiles', () => {
     writeFiles(repo, { 'ctx/new.txt': 'n', 'ctx/debug.log': 'l' });
     unlinkSync(path.join(repo, 'ctx/gone.txt'));
     expect(open(repo, { dev: true }).listFiles('ctx').map((f) => f.path)).toEqual(['ctx/a.txt', 'ctx/new.txt']);
+    unlinkSync(path.join(repo, 'ctx/a.txt'));
+    unlinkSync(path.join(repo, 'ctx/new.txt'));
+    rmSync(path.join(repo, 'ctx/debug.log'));
+    expectReason(() => open(repo, { dev: true }).listFiles('ctx'), 'not-found');
+    writeFiles(repo, { 'ctx/a.txt': 'a', 'ctx/new.txt': 'n', 'ctx/debug.log': 'l' });
     expect(open(repo, { looseGiterminism: true }).listFiles('ctx').map((f) => f.path)).toEqual([
       'ctx/a.txt',
       'ctx/debug.log',
