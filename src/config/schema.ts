@@ -307,6 +307,11 @@ export class MapView {
     return entry?.value ?? entry?.keyNode ?? this.node;
   }
 
+  /** The node of the key itself (for problems about the key's presence rather than its value). */
+  keyAt(key: string): Node {
+    return this.byKey.get(key)?.keyNode ?? this.node;
+  }
+
   pathOf(key: string): Path {
     return [...this.path, key];
   }
@@ -846,7 +851,7 @@ function readKeepPolicy(view: MapView, cx: DocumentContext): CleanupKeepPolicy {
     const hasBranch = references.get('branch') !== undefined;
     const hasTag = references.get('tag') !== undefined;
     if (hasBranch && hasTag) {
-      cx.report(references.at('tag'), references.path, 'specify only one of "branch" and "tag"');
+      cx.report(references.keyAt('tag'), references.path, 'specify only one of "branch" and "tag"');
     } else if (!hasBranch && !hasTag) {
       cx.report(references.node, references.path, 'missing key "branch" or "tag": one of them is required');
     }
@@ -977,7 +982,7 @@ function readDependencies(view: MapView, cx: DocumentContext, kind: 'dockerfile'
     const from = dep.str('from');
     const legacy = dep.str('image');
     if (from !== undefined && legacy !== undefined) {
-      cx.report(dep.at('image'), dep.path, 'specify only one of "from" and the deprecated "image"');
+      cx.report(dep.keyAt('image'), dep.path, 'specify only one of "from" and the deprecated "image"');
     }
     const image = from ?? legacy;
     if (image === undefined || image === '') {
@@ -994,7 +999,7 @@ function readDependencies(view: MapView, cx: DocumentContext, kind: 'dockerfile'
       after = readStage(dep, 'after');
       const hasBefore = dep.get('before') !== undefined;
       const hasAfter = dep.get('after') !== undefined;
-      if (hasBefore && hasAfter) cx.report(dep.at('after'), dep.path, 'specify only one of "before" and "after"');
+      if (hasBefore && hasAfter) cx.report(dep.keyAt('after'), dep.path, 'specify only one of "before" and "after"');
       else if (!hasBefore && !hasAfter) cx.report(dep.node, dep.path, 'missing key "before" or "after": the stage (install or setup) is required');
     }
 
@@ -1193,7 +1198,7 @@ function readDockerfileImage(view: MapView, cx: DocumentContext): ImageDraft[] {
   const contextAddFiles = view.strOrList('contextAddFiles') ?? [];
   const contextAddFile = view.strOrList('contextAddFile') ?? [];
   if (contextAddFiles.length > 0 && contextAddFile.length > 0) {
-    cx.report(view.at('contextAddFile'), [], 'only one of "contextAddFiles" and "contextAddFile" can be used: move everything into "contextAddFiles"');
+    cx.report(view.keyAt('contextAddFile'), [], 'only one of "contextAddFiles" and "contextAddFile" can be used: move everything into "contextAddFiles"');
   }
   const addFilesKey = contextAddFile.length > 0 && contextAddFiles.length === 0 ? 'contextAddFile' : 'contextAddFiles';
   const addFiles = addFilesKey === 'contextAddFile' ? contextAddFile : contextAddFiles;
@@ -1299,7 +1304,7 @@ function readGitMapping(view: MapView, cx: DocumentContext): GitMapping | undefi
     }
   } else {
     const refs = (['branch', 'tag', 'commit'] as const).filter((key) => view.get(key) !== undefined);
-    if (refs.length > 1) cx.report(view.at(refs[1]!), view.path, `specify only one of "branch", "tag" and "commit" (got ${refs.join(' and ')})`);
+    if (refs.length > 1) cx.report(view.keyAt(refs[1]!), view.path, `specify only one of "branch", "tag" and "commit" (got ${refs.join(' and ')})`);
     if (mapping.branch !== undefined && mapping.branch !== '') cx.inspect(view.at('branch'), view.pathOf('branch'), cx.inspector.gitBranch?.());
   }
   if (!isAbsolutePath(mapping.add)) cx.report(view.at('add'), view.pathOf('add'), `"add" must be an absolute path in the repository, got ${JSON.stringify(mapping.add)}`);
@@ -1360,7 +1365,7 @@ function readMount(view: MapView, cx: DocumentContext): Mount | undefined {
   const hasFrom = view.get('from') !== undefined;
   const hasFromPath = fromPath !== undefined && fromPath !== '';
   if (hasFrom && hasFromPath) {
-    cx.report(view.at('fromPath'), view.path, 'specify only one of "from" and "fromPath"');
+    cx.report(view.keyAt('fromPath'), view.path, 'specify only one of "from" and "fromPath"');
     return undefined;
   }
   if (!hasFrom && !hasFromPath) {
@@ -1411,7 +1416,7 @@ function readImport(view: MapView, cx: DocumentContext, refs: ImageRef[]): Impor
     cx.report(view.node, view.path, 'missing key "from": the image to import from is required');
     ok = false;
   } else if (sources.length > 1) {
-    cx.report(view.at(sources[1]!), view.path, `specify only one of ${sources.map((s) => `"${s}"`).join(' and ')}`);
+    cx.report(view.keyAt(sources[1]!), view.path, `specify only one of ${sources.map((s) => `"${s}"`).join(' and ')}`);
     ok = false;
   } else {
     const key = sources[0]!;
@@ -1433,7 +1438,7 @@ function readImport(view: MapView, cx: DocumentContext, refs: ImageRef[]): Impor
   const hasBefore = view.get('before') !== undefined;
   const hasAfter = view.get('after') !== undefined;
   if (hasBefore && hasAfter) {
-    cx.report(view.at('after'), view.path, 'specify only one of "before" and "after"');
+    cx.report(view.keyAt('after'), view.path, 'specify only one of "before" and "after"');
     ok = false;
   } else if (!hasBefore && !hasAfter && imp.stage === undefined) {
     cx.report(view.node, view.path, 'missing key "before" or "after": the stage (install or setup) is required');
@@ -1478,7 +1483,7 @@ function readStapelImage(view: MapView, cx: DocumentContext): ImageDraft[] {
   if (bases.length === 0) {
     cx.report(view.node, [], 'missing key "from": the base image (an image reference, or the name of another image) is required');
   } else if (bases.length > 1) {
-    cx.report(view.at(bases[1]!), [], `specify only one of ${bases.map((key) => `"${key}"`).join(', ')}`);
+    cx.report(view.keyAt(bases[1]!), [], `specify only one of ${bases.map((key) => `"${key}"`).join(', ')}`);
   } else if (fromImage !== undefined && fromImage !== '') {
     refs.push({ target: fromImage, node: view.at('fromImage'), path: ['fromImage'], kind: 'fromImage' });
   } else if (fromArtifact !== undefined && fromArtifact !== '') {
@@ -1503,7 +1508,7 @@ function readStapelImage(view: MapView, cx: DocumentContext): ImageDraft[] {
   const shellView = view.map('shell');
   const ansibleView = view.map('ansible');
   if (shellView !== undefined && ansibleView !== undefined) {
-    cx.report(view.at('ansible'), [], 'specify only one of "shell" and "ansible"');
+    cx.report(view.keyAt('ansible'), [], 'specify only one of "shell" and "ansible"');
   }
   const shell = shellView === undefined ? undefined : readShell(shellView);
   const ansible = ansibleView === undefined ? undefined : readAnsible(ansibleView, cx);
