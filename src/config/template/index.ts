@@ -1,0 +1,54 @@
+// Go text/template with Sprig functions, as werf renders werf.yaml: renderTemplate is the entry point.
+
+import { ConfigError } from '../../errors.js';
+import { goBuiltins, werfFunctions } from './builtins.js';
+import { TemplateError } from './error.js';
+import { Engine, type FuncSpec } from './exec.js';
+import { sprigFunctions } from './sprig.js';
+
+export type TemplateFunction = (...args: unknown[]) => unknown;
+
+export interface TemplateOptions {
+  /** File name used in error messages, e.g. 'werf.yaml'. */
+  name: string;
+  /** Extra template files (werf's .werf/*.tmpl): their {{define}}s become available to template/include. */
+  templates?: { name: string; source: string }[];
+  /** Functions added to (and overriding) the builtins, e.g. werf's `env` and giterminism-aware helpers. */
+  functions?: Record<string, TemplateFunction>;
+}
+
+export { TemplateError };
+
+function functionTable(extra: Record<string, TemplateFunction> | undefined): Map<string, FuncSpec> {
+  const table = new Map<string, FuncSpec>();
+  // Later sources override earlier ones, as Funcs() overrides text/template's builtins.
+  for (const source of [goBuiltins(), sprigFunctions(), werfFunctions()]) {
+    for (const [name, spec] of Object.entries(source)) table.set(name, spec);
+  }
+  for (const [name, fn] of Object.entries(extra ?? {})) {
+    table.set(name, { params: [], variadic: 'any', plain: true, fn: (...args: unknown[]) => fn(...args) });
+  }
+  return table;
+}
+
+/**
+ * Renders a Go template (werf.yaml) with `data` as dot.
+ *
+ * The extra templates are parsed first, in order, then the main source; a later {{define}} of the same
+ * name replaces an earlier one, and each file's body is also a template named after the file. Every
+ * failure is a ConfigError whose message starts with `<file>:<line>:<col>: `.
+ */
+export function renderTemplate(source: string, data: unknown, options: TemplateOptions): string {
+  const engine = new Engine(functionTable(options.functions));
+  for (const t of options.templates ?? []) engine.addFile(t.name, t.source);
+  const main = engine.addFile(options.name, source);
+  try {
+    return engine.execute(main, data);
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    if (e instanceof RangeError) {
+      throw new ConfigError(`${options.name}: template recursion is too deep for the JavaScript stack`, { cause: e });
+    }
+    throw new ConfigError(`${options.name}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+}

@@ -1,0 +1,287 @@
+// The value model of the template engine: how plain JavaScript values stand in for Go values.
+//
+//   undefined            an invalid reflect.Value ("no value": a missing map key, an empty pipeline)
+//   null                 a nil interface{}
+//   string, boolean      string, bool
+//   number               int when integral, float64 otherwise
+//   GoFloat              a float64 whose value happens to be integral (3.0, fromJson numbers, float64 results)
+//   bigint               int64
+//   array                []interface{}
+//   other objects        map[string]interface{} (own enumerable keys; class instances also expose prototype methods)
+//   function             a method: called when reached through a field chain
+
+/** A float64 value. Used wherever a float must stay a float even though its value is integral. */
+export class GoFloat {
+  constructor(readonly value: number) {}
+}
+
+export type Dict = Record<string, unknown>;
+
+export function isList(v: unknown): v is unknown[] {
+  return Array.isArray(v);
+}
+
+export function isMap(v: unknown): v is Dict {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof GoFloat);
+}
+
+/** A map in the Go sense: a plain object (not a class instance, which behaves like a struct). */
+export function isPlainMap(v: unknown): v is Dict {
+  if (!isMap(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+export function isFloat(v: unknown): boolean {
+  return v instanceof GoFloat || (typeof v === 'number' && !Number.isInteger(v));
+}
+
+export function isInt(v: unknown): boolean {
+  return (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint';
+}
+
+export function isNumber(v: unknown): boolean {
+  return typeof v === 'number' || typeof v === 'bigint' || v instanceof GoFloat;
+}
+
+/** The numeric value of a number of any representation. */
+export function numValue(v: unknown): number {
+  if (v instanceof GoFloat) return v.value;
+  if (typeof v === 'bigint') return Number(v);
+  return v as number;
+}
+
+/** Turns engine-internal values into plain JavaScript for user functions and serialisers. */
+export function toPlain(v: unknown): unknown {
+  if (v === undefined) return null;
+  if (v instanceof GoFloat) return v.value;
+  return v;
+}
+
+/** Own keys of a map, sorted the way Go sorts string keys (by UTF-8 bytes, i.e. by code points). */
+export function sortedKeys(m: Dict): string[] {
+  return Object.keys(m).sort(compareStrings);
+}
+
+/** Compares strings by code points, which is the order of their UTF-8 encodings (Go's string order). */
+export function compareStrings(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    // Surrogates (astral code points) sort after every BMP code point in UTF-8 order.
+    const xs = x >= 0xd800 && x <= 0xdfff;
+    const ys = y >= 0xd800 && y <= 0xdfff;
+    if (xs !== ys) return xs ? 1 : -1;
+    return x < y ? -1 : 1;
+  }
+  return a.length - b.length;
+}
+
+/** Reads key `k` of a map the way Go reads a map entry: own properties only for plain objects. */
+export function hasKey(m: Dict, k: string): boolean {
+  if (isPlainMap(m)) return Object.prototype.hasOwnProperty.call(m, k);
+  if (Object.prototype.hasOwnProperty.call(m, k)) return true;
+  // Class instances: methods and getters on the prototype chain, but never Object.prototype's.
+  for (let p = Object.getPrototypeOf(m) as object | null; p && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+    if (Object.prototype.hasOwnProperty.call(p, k)) return true;
+  }
+  return false;
+}
+
+export function getKey(m: Dict, k: string): unknown {
+  return hasKey(m, k) ? m[k] : undefined;
+}
+
+/** Sets a key without ever touching a prototype (`__proto__` becomes an ordinary key). */
+export function setKey(m: Dict, k: string, v: unknown): void {
+  Object.defineProperty(m, k, { value: v, writable: true, enumerable: true, configurable: true });
+}
+
+export function newMap(): Dict {
+  return {};
+}
+
+/** Go's reflect Kind name of a value, as sprig's kindOf reports it. */
+export function kindName(v: unknown): string {
+  if (v === undefined || v === null) return 'invalid';
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'bigint') return 'int64';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float64';
+  if (v instanceof GoFloat) return 'float64';
+  if (Array.isArray(v)) return 'slice';
+  if (typeof v === 'function') return 'func';
+  if (isPlainMap(v)) return 'map';
+  return 'struct';
+}
+
+/** Go's type name of a value, as `%T` and sprig's typeOf report it. */
+export function typeName(v: unknown): string {
+  if (v === undefined || v === null) return '<nil>';
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'bigint') return 'int64';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float64';
+  if (v instanceof GoFloat) return 'float64';
+  if (Array.isArray(v)) return '[]interface {}';
+  if (typeof v === 'function') return 'func(...interface {}) interface {}';
+  if (isPlainMap(v)) return 'map[string]interface {}';
+  const ctor = (v as { constructor?: { name?: string } }).constructor?.name;
+  return ctor ? `*${ctor}` : 'struct {}';
+}
+
+/** Type name used in "wrong type" errors: a nil reached through a map or list is an `interface {}`. */
+export function argTypeName(v: unknown): string {
+  return v === null ? 'interface {}' : typeName(v);
+}
+
+/** text/template's truth: false, 0, nil, and empty strings, lists and maps are false. */
+export function truth(v: unknown): boolean {
+  if (v === undefined || v === null) return false;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string') return v.length > 0;
+  if (typeof v === 'number') return v !== 0;
+  if (typeof v === 'bigint') return v !== 0n;
+  if (v instanceof GoFloat) return v.value !== 0;
+  if (Array.isArray(v)) return v.length > 0;
+  if (typeof v === 'function') return true;
+  if (isPlainMap(v)) return Object.keys(v).length > 0;
+  return true; // a struct
+}
+
+/** sprig's `empty`: the zero value of its type. Same as !truth. */
+export function isEmpty(v: unknown): boolean {
+  return !truth(v);
+}
+
+/** reflect.DeepEqual over the value model (int and float64 are different types). */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === undefined) a = null;
+  if (b === undefined) b = null;
+  if (a === null || b === null) return a === b;
+  if (isNumber(a) || isNumber(b)) {
+    if (!isNumber(a) || !isNumber(b)) return false;
+    if (isFloat(a) !== isFloat(b)) return false;
+    if (typeof a === 'bigint' || typeof b === 'bigint') {
+      if (typeof a !== typeof b) return false;
+      return a === b;
+    }
+    return numValue(a) === numValue(b);
+  }
+  if (typeof a !== 'object' || typeof b !== 'object') return a === b;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((x, i) => deepEqual(x, b[i]));
+  }
+  const ma = a as Dict;
+  const mb = b as Dict;
+  const ka = Object.keys(ma);
+  const kb = Object.keys(mb);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => Object.prototype.hasOwnProperty.call(mb, k) && deepEqual(ma[k], mb[k]));
+}
+
+/** Number of UTF-8 bytes of a string (Go's len). */
+export function byteLength(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
+}
+
+/** Slices a string by UTF-8 byte offsets, as Go does; a cut inside a character yields U+FFFD. */
+export function byteSlice(s: string, start: number, end?: number): string {
+  const buf = Buffer.from(s, 'utf8');
+  return buf.subarray(start, end).toString('utf8');
+}
+
+/** Go's unicode.IsSpace. */
+export function isGoSpace(cp: number): boolean {
+  switch (cp) {
+    case 0x09:
+    case 0x0a:
+    case 0x0b:
+    case 0x0c:
+    case 0x0d:
+    case 0x20:
+    case 0x85:
+    case 0xa0:
+      return true;
+  }
+  if (cp < 0x100) return false;
+  return /^\p{White_Space}$/u.test(String.fromCodePoint(cp));
+}
+
+/** Go's strings.TrimSpace. */
+export function trimSpace(s: string): string {
+  const cps = Array.from(s);
+  let i = 0;
+  let j = cps.length;
+  while (i < j && isGoSpace(cps[i]!.codePointAt(0)!)) i++;
+  while (j > i && isGoSpace(cps[j - 1]!.codePointAt(0)!)) j--;
+  return cps.slice(i, j).join('');
+}
+
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
+
+/** Go's unicode.IsPrint (letters, marks, numbers, punctuation, symbols and the ASCII space). */
+export function isGoPrint(cp: number): boolean {
+  if (cp === 0x20) return true;
+  if (cp < 0x20 || cp === 0x7f) return false;
+  if (cp < 0x7f) return true;
+  if (cp >= 0xd800 && cp <= 0xdfff) return false;
+  return PRINTABLE.test(String.fromCodePoint(cp));
+}
+
+function hex(n: number, width: number): string {
+  return n.toString(16).padStart(width, '0');
+}
+
+function escapeRune(cp: number, quote: string, asciiOnly: boolean): string {
+  const ch = String.fromCodePoint(cp);
+  if (ch === quote || ch === '\\') return '\\' + ch;
+  if (asciiOnly ? cp < 0x7f && isGoPrint(cp) : isGoPrint(cp)) return ch;
+  switch (cp) {
+    case 0x07:
+      return '\\a';
+    case 0x08:
+      return '\\b';
+    case 0x0c:
+      return '\\f';
+    case 0x0a:
+      return '\\n';
+    case 0x0d:
+      return '\\r';
+    case 0x09:
+      return '\\t';
+    case 0x0b:
+      return '\\v';
+  }
+  if (cp < 0x20 || cp === 0x7f) return '\\x' + hex(cp, 2);
+  if (cp >= 0xd800 && cp <= 0xdfff) return '\\ufffd'; // a lone surrogate: invalid UTF-8 in Go
+  if (cp < 0x10000) return '\\u' + hex(cp, 4);
+  return '\\U' + hex(cp, 8);
+}
+
+/** strconv.Quote (or QuoteToASCII). */
+export function goQuote(s: string, asciiOnly = false): string {
+  let out = '"';
+  for (const ch of s) out += escapeRune(ch.codePointAt(0)!, '"', asciiOnly);
+  return out + '"';
+}
+
+/** strconv.QuoteRune. */
+export function goQuoteRune(cp: number, asciiOnly = false): string {
+  if (cp > 0x10ffff || cp < 0 || (cp >= 0xd800 && cp <= 0xdfff)) cp = 0xfffd;
+  return "'" + escapeRune(cp, "'", asciiOnly) + "'";
+}
+
+/** strconv.CanBackquote. */
+export function canBackquote(s: string): boolean {
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (ch === '`' || cp === 0xfeff) return false;
+    if ((cp < 0x20 && cp !== 0x09) || cp === 0x7f) return false;
+  }
+  return true;
+}
