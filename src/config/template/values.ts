@@ -85,6 +85,7 @@ export function hasKey(m: Dict, k: string): boolean {
   if (isPlainMap(m)) return Object.prototype.hasOwnProperty.call(m, k);
   if (Object.prototype.hasOwnProperty.call(m, k)) return true;
   // Class instances: methods and getters on the prototype chain, but never Object.prototype's.
+  if (k === 'constructor') return false;
   for (let p = Object.getPrototypeOf(m) as object | null; p && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
     if (Object.prototype.hasOwnProperty.call(p, k)) return true;
   }
