@@ -203,6 +203,81 @@ export const OPTIONS = defineOptionTable({
     help: 'Target platform; repeat for several. Overrides the platforms in werf.yaml',
     werfEnv: ['WERF_PLATFORM', 'DOCKER_DEFAULT_PLATFORM'],
   },
+  // Project, config and giterminism (werf's SetupDir, SetupConfigPath, SetupGiterminismOptions, ...).
+  dir: {
+    flag: '--dir',
+    value: 'string',
+    valueName: 'path',
+    help: 'Project directory (where werf.yaml is)',
+    werfEnv: ['WERF_DIR'],
+    defaultHelp: 'the current directory',
+  },
+  config: {
+    flag: '--config',
+    value: 'string',
+    valueName: 'path',
+    help: 'werf.yaml to use, relative to the project directory',
+    werfEnv: ['WERF_CONFIG'],
+    defaultHelp: 'werf.yaml, else werf.yml',
+  },
+  configTemplatesDir: {
+    flag: '--config-templates-dir',
+    value: 'string',
+    valueName: 'path',
+    default: '.werf',
+    help: 'Directory of the *.tmpl templates werf.yaml can include, relative to the project directory',
+    werfEnv: ['WERF_CONFIG_TEMPLATES_DIR'],
+  },
+  env: {
+    flag: '--env',
+    value: 'string',
+    valueName: 'name',
+    help: 'Environment name, exposed to werf.yaml templates as .Env',
+    werfEnv: ['WERF_ENV'],
+  },
+  gitWorkTree: {
+    flag: '--git-work-tree',
+    value: 'string',
+    valueName: 'path',
+    help: 'Git work tree of the project',
+    werfEnv: ['WERF_GIT_WORK_TREE'],
+    defaultHelp: 'found by searching upward from the project directory for .git',
+  },
+  dev: {
+    flag: '--dev',
+    value: 'boolean',
+    help: 'Read the configuration and build context from the working tree (tracked and untracked files) instead of the HEAD commit',
+    werfEnv: ['WERF_DEV'],
+  },
+  devIgnore: {
+    flag: '--dev-ignore',
+    value: 'string[]',
+    valueName: 'glob',
+    envPrefix: true,
+    help: 'With --dev, paths that keep their committed state; repeat for several',
+    werfEnv: ['WERF_DEV_IGNORE'],
+  },
+  looseGiterminism: {
+    flag: '--loose-giterminism',
+    value: 'boolean',
+    help: 'Relax giterminism: read plain files and allow env variables, fromLatest, mounts and the like',
+    werfEnv: ['WERF_LOOSE_GITERMINISM'],
+  },
+  giterminismConfig: {
+    flag: '--giterminism-config',
+    value: 'string',
+    valueName: 'path',
+    default: 'werf-giterminism.yaml',
+    help: 'Giterminism configuration, relative to the project directory',
+    werfEnv: ['WERF_GITERMINISM_CONFIG'],
+  },
+  finalOnly: {
+    flag: '--final-only',
+    value: 'boolean',
+    help: 'Only final images',
+    // werf's `config list` spells it --final-images-only (and the deprecated --images-only).
+    aliases: ['--final-images-only', '--images-only'],
+  },
 });
 
 export type Options = typeof OPTIONS;

@@ -18,6 +18,7 @@
 // werf 1.x keys still found in the wild (`artifact:`, `fromArtifact`, `ansible`, `docker`, import `artifact`),
 // which are parsed and typed too.
 
+import { posix } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { ConfigError } from '../errors.js';
 import {
@@ -708,7 +709,7 @@ function readRegexOrStringList(view: MapView, key: string, cx: DocumentContext):
   return values;
 }
 
-function readHealthcheck(view: MapView, cx: DocumentContext): Healthcheck {
+function readHealthcheck(view: MapView): Healthcheck {
   const healthcheck: Healthcheck = {
     test: view.strList('test') ?? [],
     interval: view.int('interval', 0),
@@ -719,7 +720,6 @@ function readHealthcheck(view: MapView, cx: DocumentContext): Healthcheck {
   view.reportUnknownKeys((key) =>
     key === 'startPeriod' ? 'unknown key "startPeriod": werf reads this value from "startperiod" (all lower case)' : undefined,
   );
-  void cx;
   return healthcheck;
 }
 
@@ -756,7 +756,7 @@ function readImageSpec(view: MapView, cx: DocumentContext, global: boolean): Ima
       spec.workingDir = config.str('workingDir');
       spec.stopSignal = config.str('stopSignal');
       const healthcheck = config.map('healthcheck');
-      spec.healthcheck = healthcheck === undefined ? undefined : readHealthcheck(healthcheck, cx);
+      spec.healthcheck = healthcheck === undefined ? undefined : readHealthcheck(healthcheck);
       config.reportUnknownKeys();
     }
   }
@@ -1185,10 +1185,9 @@ function readDockerfileImage(view: MapView, cx: DocumentContext): ImageDraft[] {
   cx.subject = subjectOf(names, false);
   const refs: ImageRef[] = [];
 
-  let dockerfile = view.str('dockerfile');
-  if (dockerfile === undefined || dockerfile === '') {
-    if (view.get('dockerfile') === undefined) cx.report(view.at('dockerfile'), ['dockerfile'], 'expected the path of the Dockerfile, relative to the context');
-    dockerfile = dockerfile ?? '';
+  const dockerfile = view.str('dockerfile') ?? '';
+  if (dockerfile === '') {
+    cx.report(view.at('dockerfile'), ['dockerfile'], 'expected the path of the Dockerfile, relative to the context');
   } else if (isAbsolutePath(dockerfile)) {
     cx.report(view.at('dockerfile'), ['dockerfile'], 'the Dockerfile path must be relative to the context');
   }
@@ -1204,7 +1203,7 @@ function readDockerfileImage(view: MapView, cx: DocumentContext): ImageDraft[] {
   const addFiles = addFilesKey === 'contextAddFile' ? contextAddFile : contextAddFiles;
   addFiles.forEach((path, index) => {
     if (isAbsolutePath(path)) cx.report(view.at(addFilesKey), [addFilesKey, index], 'each path must be relative to the context');
-    else cx.inspect(view.at(addFilesKey), [addFilesKey, index], cx.inspector.contextAddFile?.(context === '' ? path : `${context.replace(/\/+$/, '')}/${path}`));
+    else cx.inspect(view.at(addFilesKey), [addFilesKey, index], cx.inspector.contextAddFile?.(posix.join(context, path)));
   });
 
   const target = view.str('target');
@@ -1235,7 +1234,7 @@ function readDockerfileImage(view: MapView, cx: DocumentContext): ImageDraft[] {
       ...structuredClone(common),
       dependsOn: structuredClone(EMPTY_DEPENDS_ON),
       source: { file: cx.file, document: cx.raw.index, line: cx.lineOf(null) },
-      dockerfile: dockerfile ?? '',
+      dockerfile,
       context,
       contextAddFiles: [...addFiles],
       target,
