@@ -47,19 +47,19 @@ export interface Token {
   action: number;
 }
 
-const KEYWORDS: Partial<Record<string, TokenType>> = {
-  block: 'block',
-  break: 'break',
-  continue: 'continue',
-  define: 'define',
-  else: 'else',
-  end: 'end',
-  if: 'if',
-  range: 'range',
-  nil: 'nil',
-  template: 'template',
-  with: 'with',
-};
+const KEYWORDS = new Map<string, TokenType>([
+  ['block', 'block'],
+  ['break', 'break'],
+  ['continue', 'continue'],
+  ['define', 'define'],
+  ['else', 'else'],
+  ['end', 'end'],
+  ['if', 'if'],
+  ['range', 'range'],
+  ['nil', 'nil'],
+  ['template', 'template'],
+  ['with', 'with'],
+]);
 
 const KEYWORD_TYPES = new Set<TokenType>(['dot', 'nil', 'block', 'break', 'continue', 'define', 'else', 'end', 'if', 'range', 'template', 'with']);
 
@@ -280,7 +280,7 @@ export function lex(input: string): Token[] {
         p = scanAlnum(p);
         if (!atTerminator(p)) return fail(`bad character ${describeRune(input.codePointAt(p)!)}`);
         const word = input.slice(start, p);
-        const kw = KEYWORDS[word];
+        const kw = KEYWORDS.get(word);
         if (kw) emit(kw, start, p);
         else if (word === 'true' || word === 'false') emit('bool', start, p);
         else emit('identifier', start, p);

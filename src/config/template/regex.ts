@@ -143,7 +143,7 @@ export function compileGoRegexp(pattern: string): RegExp {
       if (src.startsWith('[:', i)) {
         const end = src.indexOf(':]', i + 2);
         const name = end < 0 ? '' : src.slice(i + 2, end);
-        const cls = POSIX[name];
+        const cls = Object.prototype.hasOwnProperty.call(POSIX, name) ? POSIX[name] : undefined;
         if (cls) {
           out += cls;
           i = end + 2;

@@ -144,7 +144,7 @@ function decOp(op: 'add' | 'sub' | 'mul' | 'div', a: Dec, b: Dec): Dec {
       if (b.m === 0n) throw new Error('decimal division by 0');
       // 16 fractional digits, rounded half away from zero (decimal.DivisionPrecision).
       const scale = 16;
-      const shift = scale + 1 + b.e - a.e;
+      const shift = scale + 1 + a.e - b.e;
       let num = a.m;
       let den = b.m;
       if (shift >= 0) num *= 10n ** BigInt(shift);
