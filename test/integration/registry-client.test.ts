@@ -188,13 +188,13 @@ describe('TLS registry', () => {
 });
 
 describe('token auth registry', () => {
-  async function tokenRequests(url: string): Promise<{ scopes: string[]; authenticated: boolean }[]> {
-    return (await fetch(`${url}/requests`)).json() as Promise<{ scopes: string[]; authenticated: boolean }[]>;
+  // The token server's log is shared by every test file: read only this test's repositories.
+  async function tokenRequests(url: string, repository: string): Promise<{ scopes: string[]; authenticated: boolean }[]> {
+    return (await fetch(`${url}/requests?all=1&repository=${encodeURIComponent(repository)}`)).json() as Promise<{ scopes: string[]; authenticated: boolean }[]>;
   }
 
   it('fetches one token per scope set, and one token covering push and mount source', async () => {
     const { token } = registries();
-    await fetch(`${token.tokenServerUrl}/requests/reset`, { method: 'POST' });
     const creds = staticCredentials({ [token.host]: { username: token.username, password: token.password } });
     const c = client({ credentials: creds });
     const from = { registry: token.host, repository: uniqueRepo('tok/src') };
@@ -202,7 +202,7 @@ describe('token auth registry', () => {
     const manifest = await uploadBytes(c, from, [Buffer.from('token blob')]);
     await c.putManifest(from, 'v1', manifest);
     await c.putManifest(from, 'v2', manifest);
-    const afterPush = await tokenRequests(token.tokenServerUrl);
+    const afterPush = await tokenRequests(token.tokenServerUrl, from.repository);
     expect(afterPush.every((r) => r.authenticated)).toBe(true);
     // Every request of the push shared one pull,push token.
     expect(afterPush.filter((r) => r.scopes.includes(`repository:${from.repository}:pull,push`))).toHaveLength(1);
@@ -210,7 +210,7 @@ describe('token auth registry', () => {
     const layer = manifest.kind === 'image' ? manifest.parsed.layers[0]! : undefined;
     const { Readable } = await import('node:stream');
     expect(await c.uploadBlob(to, { descriptor: layer!, open: async () => Readable.from([Buffer.from('token blob')]), mountFrom: from })).toBe('mounted');
-    const all = await tokenRequests(token.tokenServerUrl);
+    const all = await tokenRequests(token.tokenServerUrl, to.repository);
     const mountRequest = all.find((r) => r.scopes.includes(`repository:${to.repository}:pull,push`));
     expect(mountRequest?.scopes).toContain(`repository:${from.repository}:pull`);
   });
