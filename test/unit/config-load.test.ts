@@ -224,6 +224,28 @@ contextAddFiles: [secret.txt]
     expect(load(allowed).images).toHaveLength(2);
     expect(load(repo({ 'werf.yaml': text }), { looseGiterminism: true }).images).toHaveLength(2);
   });
+  it('checks build secrets against config.secrets of werf-giterminism.yaml', () => {
+    const text = `${META}image: a
+dockerfile: Dockerfile
+secrets:
+- env: NPM_TOKEN
+- src: .npmrc
+- id: key
+  value: plain
+`;
+    const error = loadError(repo({ 'werf.yaml': text }));
+    expect(error.message.split('\n')).toEqual([
+      'werf.yaml: 3 problems',
+      'werf.yaml:7: document 2 (image "a"): secrets[0].env: the configuration with external dependency found in the werf config: secret "NPM_TOKEN" is not allowed by giterminism (allow it in werf-giterminism.yaml: config.secrets.allowEnvVariables: [NPM_TOKEN])',
+      'werf.yaml:8: document 2 (image "a"): secrets[1].src: the configuration with external dependency found in the werf config: secret ".npmrc" is not allowed by giterminism (allow it in werf-giterminism.yaml: config.secrets.allowFiles: [.npmrc])',
+      'werf.yaml:10: document 2 (image "a"): secrets[2].value: the configuration with external dependency found in the werf config: secret "key" is not allowed by giterminism (allow it in werf-giterminism.yaml: config.secrets.allowValueIds: [key])',
+    ]);
+    const allowed = repo({
+      'werf.yaml': text,
+      'werf-giterminism.yaml': 'giterminismConfigVersion: 1\nconfig:\n  secrets:\n    allowEnvVariables: [/^NPM_.*/]\n    allowFiles: [.npmrc]\n    allowValueIds: [key]\n',
+    });
+    expect(load(allowed).images[0]?.secrets.map((secret) => secret.id)).toEqual(['NPM_TOKEN', '.npmrc', 'key']);
+  });
 });
 
 describe('loadWerfConfig: files, options and overrides', () => {

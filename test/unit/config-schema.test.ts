@@ -650,6 +650,74 @@ from: alpine
     ]);
   });
 
+  it('reports Dockerfile path and context problems', () => {
+    expect(
+      problems(`${META}image: a
+dockerfile: ""
+context: /abs
+contextAddFile: [x]
+contextAddFiles: [/y]
+`),
+    ).toEqual([
+      'werf.yaml:5: document 2 (image "a"): dockerfile: expected the path of the Dockerfile, relative to the context',
+      'werf.yaml:6: document 2 (image "a"): context: the context must be a path relative to the project directory',
+      'werf.yaml:7: document 2 (image "a"): only one of "contextAddFiles" and "contextAddFile" can be used: move everything into "contextAddFiles"',
+      'werf.yaml:8: document 2 (image "a"): contextAddFiles[0]: each path must be relative to the context',
+    ]);
+    expect(problems(`${META}image: a\ndockerfile: /Dockerfile\n`)).toEqual([
+      'werf.yaml:5: document 2 (image "a"): dockerfile: the Dockerfile path must be relative to the context',
+    ]);
+  });
+
+  it('reports import, mount and nested directive problems with helpful messages', () => {
+    expect(
+      problems(`${META}artifact: x
+from: alpine
+final: true
+import:
+- add: /x
+  after: install
+- from: nginx:1
+  before: setup
+mount:
+- from: tmp_dir
+git:
+- to: /app
+  stageDependencies:
+    beforeInstall: ["*"]
+imageSpec:
+  config:
+    healthcheck:
+      startPeriod: 10
+`),
+    ).toEqual([
+      'werf.yaml:6: document 2 (artifact "x"): final: an artifact cannot be final: use "image:" with "final: true" instead',
+      'werf.yaml:8: document 2 (artifact "x"): import[0]: missing key "from": the image to import from is required',
+      'werf.yaml:10: document 2 (artifact "x"): import[1]: missing key "add": the absolute path to copy from the source image is required',
+      'werf.yaml:13: document 2 (artifact "x"): mount[0]: missing key "to": the absolute path in the image is required',
+      'werf.yaml:17: document 2 (artifact "x"): git[0].stageDependencies: unknown key "beforeInstall": git changes cannot trigger beforeInstall (use install, beforeSetup or setup)',
+      'werf.yaml:21: document 2 (artifact "x"): imageSpec.config.healthcheck: unknown key "startPeriod": werf reads this value from "startperiod" (all lower case)',
+    ]);
+  });
+
+  it('reports bad keep-policy references and werf 1.1 cleanup policies', () => {
+    expect(
+      problems(`configVersion: 1
+project: app
+cleanup:
+  policies: []
+  keepPolicies:
+  - references: {}
+  - references:
+      branch: /[/
+`),
+    ).toEqual([
+      'werf.yaml:4: document 1 (meta): cleanup: unknown key "policies": werf 1.1 cleanup policies are not supported; use "keepPolicies"',
+      'werf.yaml:6: document 1 (meta): cleanup.keepPolicies[0].references: missing key "branch" or "tag": one of them is required',
+      'werf.yaml:8: document 1 (meta): cleanup.keepPolicies[1].references.branch: invalid value "/[/": expected a name or a /regular expression/',
+    ]);
+  });
+
   it('reports secrets problems', () => {
     expect(
       problems(`${META}image: a
