@@ -28,6 +28,7 @@ export type {
   StapelImage,
   UserStage,
   WerfConfig,
+  WerfImage,
   YamlValue,
 } from './werf-config.js';
 export { DEPENDENCY_IMPORT_TYPES, findImage, imageLogName, relatedImageNames } from './werf-config.js';

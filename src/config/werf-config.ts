@@ -289,6 +289,9 @@ export interface StapelImage extends ImageBase {
 
 export type ImageConfig = DockerfileImage | StapelImage;
 
+/** The same, under a name that does not clash with the OCI `ImageConfig` document in a library-wide export. */
+export type WerfImage = ImageConfig;
+
 /** One document of the rendered file. */
 export interface ConfigDocument {
   /** 1-based, counting every document of the rendered file. */
