@@ -11,6 +11,7 @@ declare -A PROVIDER=(
   [openssl]=openssl
   [umoci]=umoci
   [busybox]=busybox-static
+  [git]=git
 )
 
 missing=()
