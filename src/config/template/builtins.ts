@@ -211,20 +211,20 @@ export function werfFunctions(): Record<string, FuncSpec> {
       fn(this: CallContext, name: string, data: unknown) {
         const tree = this.engine.templates.get(name);
         if (!tree) throw new Error(`template ${goQuote(name)} not defined`);
-        return this.engine.execute(tree, data, `include ${goQuote(name)} at ${this.callSite}`);
+        return this.engine.execute(tree, data, () => `include ${goQuote(name)} at ${this.callSite()}`);
       },
     },
     tpl: {
       params: ['string', 'any'],
       nested: true,
       fn(this: CallContext, source: string, data: unknown) {
-        const frame = `tpl at ${this.callSite}`;
+        const frame = (): string => `tpl at ${this.callSite()}`;
         let tree;
         try {
           // Like werf, the string joins the template set: its {{define}}s stay available.
           tree = this.engine.addFile(`tpl#${++tplCounter}`, source, 'tpl');
         } catch (e) {
-          if (e instanceof TemplateError) e.addFrame(frame);
+          if (e instanceof TemplateError) e.addFrame(frame());
           throw e;
         }
         return this.engine.execute(tree, data, frame);

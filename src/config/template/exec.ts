@@ -30,8 +30,8 @@ export type ParamKind = 'any' | 'value' | 'string' | 'int' | 'float' | 'bool' | 
 
 export interface CallContext {
   engine: Engine;
-  /** `file:line:col` of the action making the call. */
-  callSite: string;
+  /** `file:line:col` of the action making the call (computed on demand: it scans the file). */
+  callSite(): string;
 }
 
 export interface FuncSpec {
@@ -94,7 +94,7 @@ export class Engine {
   }
 
   /** Runs a template to a string. `frame` describes the call for error messages (include, tpl). */
-  execute(tree: Tree, data: unknown, frame?: string): string {
+  execute(tree: Tree, data: unknown, frame?: () => string): string {
     if (this.depth >= MAX_TEMPLATE_DEPTH) {
       throw new Error(`exceeded maximum template depth (${MAX_TEMPLATE_DEPTH})`);
     }
@@ -102,7 +102,7 @@ export class Engine {
     try {
       return new State(this, tree, data).run();
     } catch (e) {
-      if (frame && e instanceof TemplateError) e.addFrame(frame);
+      if (frame && e instanceof TemplateError) e.addFrame(frame());
       throw e;
     } finally {
       this.depth--;
@@ -281,7 +281,6 @@ class State {
     const tmpl = this.engine.templates.get(node.name);
     if (!tmpl) this.fail(`template ${goQuote(node.name)} not defined`);
     const newDot = node.pipe ? this.evalPipeline(dot, node.pipe) : undefined;
-    const frame = `template ${goQuote(node.name)} at ${this.where()}`;
     if (this.engine.depth >= MAX_TEMPLATE_DEPTH) this.fail(`exceeded maximum template depth (${MAX_TEMPLATE_DEPTH})`);
     const saved = { tree: this.tree, vars: this.vars, pos: this.pos };
     this.engine.depth++;
@@ -290,7 +289,7 @@ class State {
     try {
       this.walk(newDot, tmpl.root);
     } catch (e) {
-      if (e instanceof TemplateError) e.addFrame(frame);
+      if (e instanceof TemplateError) e.addFrame(`template ${goQuote(node.name)} at ${positionString(saved.tree.file, saved.tree.source, node.pos)}`);
       throw e;
     } finally {
       this.engine.depth--;
@@ -450,7 +449,9 @@ class State {
     if (final !== MISSING) argv.push(this.convert(final, kindAt(numIn - 1), null));
     const callArgs = spec.plain ? argv.map(toPlain) : argv;
 
-    const ctx: CallContext = { engine: this.engine, callSite: this.where() };
+    const tree = this.tree;
+    const pos = this.pos;
+    const ctx: CallContext = { engine: this.engine, callSite: () => positionString(tree.file, tree.source, pos) };
     let result: unknown;
     try {
       result = spec.fn.apply(ctx, callArgs);
