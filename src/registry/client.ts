@@ -464,6 +464,9 @@ export class RegistryClient {
           if (body instanceof Readable) body.destroy();
           throw toRegistryError(error, op.method, url, op.what, registry, this.options.insecure ?? false);
         }
+        // A registry may answer before reading the whole body (an early 401 or 5xx): release the
+        // source (often another registry's blob download) instead of leaving it half-read.
+        if (body instanceof Readable && !body.readableEnded) body.destroy();
         // A 401 with credentials in hand means an expired or too narrow token: fetch a new one once.
         if (res.status === 401 && !authRetried) {
           authRetried = true;
