@@ -108,6 +108,7 @@ describe('strings', () => {
     expect(render('{{ upper "abc é" }} {{ lower "ABC É" }} {{ title "hello wide-world it\'s" }} {{ untitle "Hello" }}')).toBe(
       "ABC É abc é Hello Wide-World It'S hello",
     );
+    expect(render('{{ swapcase "aBc" }}')).toBe('AbC');
     expect(render('[{{ trim "  a b \\n" }}] [{{ trimAll "$-" "$-a-$" }}] [{{ trimPrefix "v" "v1.2" }}] [{{ trimSuffix ".git" "repo.git" }}] [{{ nospace " a b\\tc " }}]')).toBe(
       '[a b] [a] [1.2] [repo] [abc]',
     );
@@ -148,6 +149,7 @@ describe('strings', () => {
     expect(render('{{ sha256sum "abc" }}')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
     expect(render('{{ sha1sum "abc" }}')).toBe('a9993e364706816aba3e25717850c26c9cd0d89d');
     expect(render('{{ adler32sum "Wikipedia" }}')).toBe('300286872');
+    expect(render('{{ b32enc "hello" }} {{ b32dec "NBSWY3DP" }} {{ b32enc "a" }} {{ b32dec (b32enc "round trip é") }}')).toBe('NBSWY3DP hello ME====== round trip é');
   });
 
   it('uuidv4 is random but well-formed', () => {
@@ -230,6 +232,7 @@ describe('paths', () => {
     expect(render('{{ base "a/b/c.txt" }} {{ base "a/b/" }} {{ base "" }} {{ dir "a/b/c" }} {{ dir "c" }} {{ clean "a//b/../c/." }} {{ ext "x/y.tar.gz" }} {{ isAbs "/x" }}')).toBe(
       'c.txt b . a/b . a/c .gz true',
     );
+    expect(render('{{ osBase "/a/b" }} {{ osDir "/a/b" }} {{ dir "/" }} {{ base "/" }} {{ clean "../../a" }} {{ clean "/../a" }}')).toBe('b /a / / ../../a /a');
   });
 });
 

@@ -196,7 +196,7 @@ function normalizeKeys(x: unknown): unknown {
   }
   if (Array.isArray(x)) return x.map(normalizeKeys);
   if (isPlainMap(x)) {
-    for (const k of Object.keys(x)) x[k] = normalizeKeys(x[k]);
+    for (const k of Object.keys(x)) Object.defineProperty(x, k, { value: normalizeKeys(x[k]), writable: true, enumerable: true, configurable: true });
     return x;
   }
   return x;

@@ -1,4 +1,27 @@
 // Go text/template with Sprig functions, as werf renders werf.yaml: renderTemplate is the entry point.
+//
+// Implemented: the whole template language of Go 1.23 (trim markers, comments, pipelines, variables and
+// their scoping, if/else if/with/else with/range (lists, maps in key order, integers)/break/continue,
+// define/template/block), Go's builtins, fmt's formatting of values and printf verbs, the Sprig
+// functions listed in sprig.ts, and werf's include, tpl, required, toYaml, fromYaml and debug helpers.
+//
+// Known differences from werf (Go):
+// - Values are JavaScript values: a number is an int when integral and a float64 otherwise (GoFloat
+//   keeps 1.0, fromJson numbers and float64 results floats); int and int64 are not told apart, so
+//   typeOf (add 1 2) says "int" where Go says "int64".
+// - eq/lt/... compare an int with a float numerically where Go reports incompatible types.
+// - A function-valued field is always called (Go calls methods only); there are no channels or
+//   iterator functions to range over.
+// - Regular expressions are RE2 translated to JavaScript: flags only at the start ((?i), (?s), (?m)),
+//   no (?U); \b, \w and (?i) follow JavaScript's Unicode rules.
+// - fromYaml yields plain maps at every level (yaml.v2 makes nested maps map[interface{}]interface{},
+//   which sprig's dict functions refuse).
+// - Not implemented Sprig functions (a template using them fails with `function "x" not defined`):
+//   dates (now, date, ...), random strings, crypto keys and passwords, semver, network, camelcase &
+//   co, wrap, urlParse/urlJoin. env is left to the caller (options.functions); expandenv is excluded
+//   as in werf.
+// - Recursion through {{template}}, include and tpl stops at depth 1000 (Go: 100000), or earlier with
+//   "template recursion is too deep" if the JavaScript stack runs out first.
 
 import { ConfigError } from '../../errors.js';
 import { goBuiltins, werfFunctions } from './builtins.js';

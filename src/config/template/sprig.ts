@@ -271,6 +271,47 @@ function b64dec(s: string): string {
   return Buffer.from(clean, 'base64').toString('utf8');
 }
 
+const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+function b32enc(s: string): string {
+  const bytes = Buffer.from(s, 'utf8');
+  let out = '';
+  let bits = 0;
+  let value = 0;
+  for (const b of bytes) {
+    value = (value << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out += B32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += B32[(value << (5 - bits)) & 31];
+  while (out.length % 8 !== 0) out += '=';
+  return out;
+}
+
+function b32dec(s: string): string {
+  const clean = s.replace(/[\r\n]/g, '');
+  const bad = clean.search(/[^A-Z2-7=]/);
+  if (bad >= 0) return `illegal base32 data at input byte ${bad}`;
+  if (clean.length % 8 !== 0) return `illegal base32 data at input byte ${clean.length - (clean.length % 8)}`;
+  const body = clean.replace(/=+$/, '');
+  if (body.includes('=')) return `illegal base32 data at input byte ${body.indexOf('=')}`;
+  const out: number[] = [];
+  let bits = 0;
+  let value = 0;
+  for (const c of body) {
+    value = ((value << 5) | B32.indexOf(c)) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out).toString('utf8');
+}
+
 function adler32(s: string): number {
   let a = 1;
   let b = 0;
@@ -509,6 +550,13 @@ export function sprigFunctions(): Record<string, FuncSpec> {
     sortAlpha: def(['any'], (v: unknown) => (Array.isArray(v) ? strslice(v).sort(compareStrings) : [strval(v)])),
     b64enc: def(['string'], (s: string) => Buffer.from(s, 'utf8').toString('base64')),
     b64dec: def(['string'], b64dec),
+    b32enc: def(['string'], b32enc),
+    b32dec: def(['string'], b32dec),
+    swapcase: def(['string'], (s: string) =>
+      Array.from(s)
+        .map((c) => (simpleCase(c, 'upper') !== c ? simpleCase(c, 'upper') : simpleCase(c, 'lower')))
+        .join(''),
+    ),
     sha256sum: def(['string'], (s: string) => createHash('sha256').update(s, 'utf8').digest('hex')),
     sha1sum: def(['string'], (s: string) => createHash('sha1').update(s, 'utf8').digest('hex')),
     sha512sum: def(['string'], (s: string) => createHash('sha512').update(s, 'utf8').digest('hex')),
@@ -667,6 +715,12 @@ export function sprigFunctions(): Record<string, FuncSpec> {
     clean: def(['string'], pathClean),
     ext: def(['string'], pathExt),
     isAbs: def(['string'], (p: string) => p.startsWith('/')),
+    // The os* variants use the OS separator; werf runs on Linux, where it is the slash.
+    osBase: def(['string'], pathBase),
+    osDir: def(['string'], pathDir),
+    osClean: def(['string'], pathClean),
+    osExt: def(['string'], pathExt),
+    osIsAbs: def(['string'], (p: string) => p.startsWith('/')),
   };
 
   // The must* variants: ours report errors in every variant.
