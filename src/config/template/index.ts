@@ -25,7 +25,6 @@
 
 import { ConfigError } from '../../errors.js';
 import { goBuiltins, werfFunctions } from './builtins.js';
-import { TemplateError } from './error.js';
 import { Engine, type FuncSpec } from './exec.js';
 import { sprigFunctions } from './sprig.js';
 
@@ -39,8 +38,6 @@ export interface TemplateOptions {
   /** Functions added to (and overriding) the builtins, e.g. werf's `env` and giterminism-aware helpers. */
   functions?: Record<string, TemplateFunction>;
 }
-
-export { TemplateError };
 
 function functionTable(extra: Record<string, TemplateFunction> | undefined): Map<string, FuncSpec> {
   const table = new Map<string, FuncSpec>();
