@@ -1,0 +1,141 @@
+// The build context of a Dockerfile image: the files of the context directory as the
+// project's git commit holds them (or the working tree with --dev), minus what
+// `.dockerignore` excludes, and Docker's rules for what a COPY/ADD source selects.
+
+import { createRequire } from 'node:module';
+import { posix } from 'node:path';
+import type { Ignore } from '@balena/dockerignore';
+import { BuildError } from '../errors.js';
+import type { ProjectFile, ProjectFiles } from '../config/project-files.js';
+
+export interface BuildContext {
+  readonly project: ProjectFiles;
+  /** The context directory, relative to the project directory ('' for the project itself). */
+  readonly dir: string;
+  /** Context files by path relative to the context directory, after .dockerignore; sorted. */
+  readonly files: ReadonlyMap<string, ProjectFile>;
+  /** Every directory that holds a context file (git tracks no directories of its own). */
+  readonly dirs: ReadonlySet<string>;
+  /** The ignore file that was applied, if any (project-relative). */
+  readonly ignoreFile: string | undefined;
+}
+
+/** A context file selected by COPY/ADD, with its path in the image (relative to `/`). */
+export interface SelectedFile {
+  source: string;
+  target: string;
+  file: ProjectFile;
+}
+
+// A CommonJS module whose typings claim an ES default export: load it as what it is.
+const dockerignore = createRequire(import.meta.url)('@balena/dockerignore') as () => Ignore;
+
+function normalizeDir(dir: string): string {
+  const clean = posix.normalize(dir.replaceAll('\\', '/')).replace(/^\.\/?$/, '').replace(/\/$/, '');
+  return clean === '.' ? '' : clean;
+}
+
+/**
+ * `<Dockerfile>.dockerignore` beside the Dockerfile wins over `<context>/.dockerignore`, as in
+ * BuildKit and werf.
+ */
+export function openBuildContext(project: ProjectFiles, contextDir: string, dockerfilePath: string): BuildContext {
+  const dir = normalizeDir(contextDir);
+  const candidates = [`${dockerfilePath}.dockerignore`, posix.join(dir, '.dockerignore')];
+  const ignoreFile = candidates.find((path) => project.exists(path, 'dockerignore'));
+  const ignore = dockerignore();
+  if (ignoreFile) {
+    const lines = project.readFile(ignoreFile, 'dockerignore').toString('utf8').split(/\r?\n/);
+    ignore.add(lines.map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')));
+  }
+  const files = new Map<string, ProjectFile>();
+  const dirs = new Set<string>();
+  const prefix = dir === '' ? '' : `${dir}/`;
+  for (const file of project.listFiles(dir, 'context')) {
+    const relative = file.path.slice(prefix.length);
+    if (ignore.ignores(relative)) continue;
+    files.set(relative, file);
+    for (let parent = posix.dirname(relative); parent !== '.'; parent = posix.dirname(parent)) dirs.add(parent);
+  }
+  const sorted = new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return { project, dir, files: sorted, dirs, ignoreFile };
+}
+
+/** Go's filepath.Match for one path segment pattern list (no `**`), as Docker uses for COPY sources. */
+function segmentMatcher(pattern: string): RegExp {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = pattern.indexOf(']', i + 1);
+      if (end < 0) throw new BuildError(`invalid pattern "${pattern}": unclosed [`);
+      let body = pattern.slice(i + 1, end);
+      if (body.startsWith('^')) body = `!${body.slice(1)}`;
+      re += `[${body.replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+      i = end;
+    } else if (c === '\\' && i + 1 < pattern.length) {
+      re += escapeRegExp(pattern[++i]!);
+    } else re += escapeRegExp(c);
+  }
+  return new RegExp(`^${re}$`);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+const hasWildcard = (p: string): boolean => /[*?[]/.test(p);
+
+/**
+ * Resolve COPY/ADD sources against the context. A directory source copies its contents;
+ * `dest` ending in `/` (or several sources) is a directory. `workdir` anchors a relative dest.
+ * `where` (e.g. `Dockerfile:7`) prefixes errors.
+ */
+export function selectFiles(context: BuildContext, sources: readonly string[], dest: string, workdir: string, where: string): SelectedFile[] {
+  const absoluteDest = posix.resolve('/', workdir || '/', dest);
+  const destIsDir = dest.endsWith('/') || dest.endsWith('/.') || sources.length > 1 || sources.some(hasWildcard);
+  const target = absoluteDest.replace(/^\/+/, '');
+  const selected = new Map<string, SelectedFile>();
+  const add = (source: string, targetPath: string): void => {
+    const file = context.files.get(source)!;
+    selected.set(targetPath, { source, target: targetPath, file });
+  };
+  for (const raw of sources) {
+    // Sources never leave the context: `../x` and `/x` are read relative to its root.
+    const source = posix.normalize(`/${raw}`).replace(/^\/+/, '').replace(/\/$/, '');
+    const matches = hasWildcard(source) ? matchPattern(context, source) : [source];
+    let found = false;
+    for (const match of matches) {
+      if (match === '' || context.dirs.has(match)) {
+        const prefix = match === '' ? '' : `${match}/`;
+        for (const path of context.files.keys()) {
+          if (!path.startsWith(prefix)) continue;
+          add(path, posix.join(target, path.slice(prefix.length)));
+          found = true;
+        }
+      } else if (context.files.has(match)) {
+        add(match, destIsDir || target === '' ? posix.join(target, posix.basename(match)) : target);
+        found = true;
+      }
+    }
+    if (!found) {
+      throw new BuildError(`${where}: source "${raw}" not found in the build context${context.ignoreFile ? ` (after ${context.ignoreFile})` : ''}`, {
+        hint: 'check the path relative to the context directory, and that the file is committed (or use --dev)',
+      });
+    }
+  }
+  return [...selected.values()].sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
+}
+
+function matchPattern(context: BuildContext, pattern: string): string[] {
+  const segments = pattern.split('/').map(segmentMatcher);
+  const candidates = new Set<string>([...context.files.keys(), ...context.dirs]);
+  return [...candidates]
+    .filter((path) => {
+      const parts = path.split('/');
+      return parts.length === segments.length && parts.every((part, i) => segments[i]!.test(part));
+    })
+    .sort();
+}
