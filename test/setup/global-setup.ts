@@ -1,18 +1,16 @@
 // vitest globalSetup: starts real registries (Debian's `docker-registry`, distribution
 // 2.8.2) on loopback for the whole run and provides their coordinates to tests as
 // `inject('registries')` (see test/support/registries.ts). Stops only what it started.
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, openSync, readFileSync, rmSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
 import type { Registries } from '../support/registries.js';
+import { removeOnExit, selfSignedCert, startRegistry, stopAllChildren } from './registry-process.js';
 import { startTokenServer, type TokenServer } from './token-server.js';
 
 const execFileAsync = promisify(execFile);
@@ -63,165 +61,20 @@ function ensureTools(): void {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** GET /v2/ once; resolves with the status, or undefined if nothing answers yet. */
-function probe(port: number, ca: string | undefined): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const options = { host: '127.0.0.1', port, path: '/v2/', method: 'GET', timeout: 1000, agent: false as const };
-    const req = ca ? httpsRequest({ ...options, ca }) : httpRequest(options);
-    req.on('response', (res) => {
-      res.resume();
-      resolve(res.statusCode);
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(undefined));
-    req.end();
-  });
-}
-
-// ---------------------------------------------------------------------------
-// processes we started; killed by PID only
-
-const children = new Set<ChildProcess>();
-let workDirToRemove: string | undefined;
-
-function killChildrenSync(): void {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null && child.pid) {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
-  if (workDirToRemove) rmSync(workDirToRemove, { recursive: true, force: true });
-}
-// Safety net: if vitest exits without running teardown (e.g. a signal handler calls
-// process.exit), do not leave registries or their storage behind.
-process.once('exit', killChildrenSync);
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  children.delete(child);
-  if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  process.kill(child.pid, 'SIGTERM');
-  const timer = setTimeout(() => {
-    if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
-  }, 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
-// ---------------------------------------------------------------------------
-// registries
-
-interface RegistrySpec {
-  name: string;
-  /** Extra YAML (already indented for the top level) appended to the base config. */
-  extraYaml?: string;
-  /** Extra YAML lines nested under `http:` (indented by 2). */
-  httpYaml?: string;
-  /** CA PEM to probe over https. */
-  ca?: string;
-}
-
-async function startRegistry(workDir: string, spec: RegistrySpec): Promise<{ host: string; child: ChildProcess }> {
-  const dir = join(workDir, spec.name);
-  const storage = join(dir, 'storage');
-  await mkdir(storage, { recursive: true });
-  const logFile = join(dir, 'registry.log');
-
-  // A lost port race (someone grabbed the port between freePort and bind) is retried.
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const config = [
-      'version: 0.1',
-      'log:',
-      '  level: warn',
-      '  accesslog:',
-      '    disabled: true',
-      'storage:',
-      '  filesystem:',
-      `    rootdirectory: ${storage}`,
-      '  delete:',
-      '    enabled: true',
-      '  maintenance:',
-      '    uploadpurging:',
-      '      enabled: false',
-      'http:',
-      `  addr: 127.0.0.1:${port}`,
-      `  secret: ${spec.name}-test-secret`,
-      ...(spec.httpYaml ? [spec.httpYaml] : []),
-      ...(spec.extraYaml ? [spec.extraYaml] : []),
-      '',
-    ].join('\n');
-    const configFile = join(dir, 'config.yml');
-    await writeFile(configFile, config);
-
-    const fd = openSync(logFile, 'a');
-    // Explicit env so REGISTRY_* variables from the caller's shell cannot override the file.
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REGISTRY_')));
-    const child = spawn('docker-registry', ['serve', configFile], { stdio: ['ignore', fd, fd], env });
-    closeSync(fd);
-    children.add(child);
-    let exitInfo: string | undefined;
-    child.once('exit', (code, signal) => (exitInfo = `exited with ${code ?? signal}`));
-    child.once('error', (err) => (exitInfo = `failed to start: ${err.message}`));
-
-    const deadline = Date.now() + 15_000;
-    while (exitInfo === undefined && Date.now() < deadline) {
-      const status = await probe(port, spec.ca);
-      if (status === 200 || status === 401) return { host: `127.0.0.1:${port}`, child };
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await stopChild(child);
-    const log = readFileSync(logFile, 'utf8');
-    if (attempt < 4 && /address already in use/.test(log)) continue;
-    throw new Error(
-      `registry '${spec.name}' did not answer GET /v2/ on 127.0.0.1:${port} (${exitInfo ?? 'timed out'}); log:\n${log.slice(-2000)}`,
-    );
-  }
-}
-
-/** A self-signed RSA cert + key (SAN IP:127.0.0.1, DNS:localhost), written as files. */
-async function selfSignedCert(dir: string, cn: string): Promise<{ certFile: string; keyFile: string }> {
-  await mkdir(dir, { recursive: true });
-  const certFile = join(dir, 'cert.pem');
-  const keyFile = join(dir, 'key.pem');
-  await execFileAsync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '2',
-    '-keyout', keyFile, '-out', certFile,
-    '-subj', `/CN=${cn}`,
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-  ]);
-  return { certFile, keyFile };
-}
-
 // ---------------------------------------------------------------------------
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   ensureTools();
 
   const workDir = await mkdtemp(join(tmpdir(), 'slipway-test-'));
-  workDirToRemove = workDir;
+  removeOnExit(workDir);
   let tokenServer: TokenServer | undefined;
 
   const teardown = async (): Promise<void> => {
-    await Promise.all([...children].map(stopChild));
+    await stopAllChildren();
     await tokenServer?.close();
     await rm(workDir, { recursive: true, force: true });
-    workDirToRemove = undefined;
+    removeOnExit(undefined);
   };
 
   try {
