@@ -1,0 +1,3 @@
+export * from './stage-id.js';
+export * from './stages-storage.js';
+export * from './local-storage.js';
