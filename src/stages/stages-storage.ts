@@ -133,6 +133,13 @@ export class StagesStorage {
   private readonly now: () => number;
   /** The cached listing; a promise so concurrent lookups share one request. */
   private listing: Promise<Listing> | undefined;
+  /**
+   * Stages and indexes this instance published (or found under the lock) since the last
+   * refresh(). Kept apart from the listing because concurrent publications of other digests
+   * replace the cached listing with ones that may predate them.
+   */
+  private readonly published = new Map<string, StageDescriptor[]>();
+  private readonly publishedIndexes = new Set<string>();
   /** Manifest digests learnt from pushes and resolutions, by tag. */
   private readonly manifestDigests = new Map<string, string>();
 
@@ -157,6 +164,21 @@ export class StagesStorage {
   /** Drop the cached tag listing: the next lookup lists again and sees what other runners published. */
   refresh(): void {
     this.listing = undefined;
+    this.published.clear();
+    this.publishedIndexes.clear();
+  }
+
+  /** The stages of one digest: the listing's plus the ones published here since. */
+  private candidates(listing: Listing, digest: string): StageDescriptor[] {
+    const listed = listing.stages.get(digest) ?? [];
+    const extra = (this.published.get(digest) ?? []).filter((p) => !listed.some((l) => l.tag === p.tag));
+    return [...listed, ...extra];
+  }
+
+  private remember(stage: StageDescriptor): void {
+    const list = this.published.get(stage.digest) ?? [];
+    if (!list.some((s) => s.tag === stage.tag)) list.push({ digest: stage.digest, timestamp: stage.timestamp, tag: stage.tag });
+    this.published.set(stage.digest, list);
   }
 
   private async listTags(): Promise<Listing> {
@@ -189,9 +211,10 @@ export class StagesStorage {
 
   /** Every usable stage (rejected ones left out), by digest and then timestamp. */
   async listStages(): Promise<StageDescriptor[]> {
-    const { stages } = await this.cached();
-    return [...stages.values()]
-      .flat()
+    const listing = await this.cached();
+    const digests = new Set([...listing.stages.keys(), ...this.published.keys()]);
+    return [...digests]
+      .flatMap((digest) => this.candidates(listing, digest))
       .sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : a.timestamp - b.timestamp))
       .map((s) => this.withManifest(s));
   }
@@ -199,7 +222,7 @@ export class StagesStorage {
   /** The stage of this digest, the oldest when several were published; from the cached listing. */
   async findStage(digest: string, options: SelectOptions = {}): Promise<StageDescriptor | undefined> {
     checkDigest(digest, 'stage');
-    const found = selectOldest((await this.cached()).stages.get(digest) ?? [], options);
+    const found = selectOldest(this.candidates(await this.cached(), digest), options);
     return found === undefined ? undefined : this.withManifest(found);
   }
 
@@ -273,8 +296,11 @@ export class StagesStorage {
         if (this.listing === fresh) this.listing = undefined;
       });
       const listing = await fresh;
-      const existing = selectOldest(listing.stages.get(digest) ?? [], options);
-      if (existing !== undefined) return this.withManifest(existing);
+      const existing = selectOldest(this.candidates(listing, digest), options);
+      if (existing !== undefined) {
+        this.remember(existing);
+        return this.withManifest(existing);
+      }
 
       // Not older than the parent, and never a tag that exists already (a rejected or too old one).
       let timestamp = Math.max(this.now(), options.minTimestamp ?? 0);
@@ -284,8 +310,7 @@ export class StagesStorage {
 
       const stage: StageDescriptor = { digest, timestamp, tag };
       if (result && result.manifestDigest !== undefined) this.manifestDigests.set(tag, result.manifestDigest);
-      listing.allStageTags.add(tag);
-      listing.stages.set(digest, [...(listing.stages.get(digest) ?? []), stage]);
+      this.remember(stage);
       return this.withManifest(stage);
     });
   }
@@ -305,8 +330,7 @@ export class StagesStorage {
       const manifestDigest = existing?.digest ?? indexDocument.digest;
       if (existing === undefined) await this.store.putManifest(indexDocument, digest);
       this.manifestDigests.set(digest, manifestDigest);
-      const listing = this.listing;
-      if (listing !== undefined) (await listing.catch(() => undefined))?.indexes.add(digest);
+      this.publishedIndexes.add(digest);
       return { digest, tag: digest, manifestDigest };
     });
   }
@@ -314,7 +338,7 @@ export class StagesStorage {
   /** The multi-platform index of this digest, from the cached listing. */
   async findIndex(digest: string): Promise<IndexDescriptor | undefined> {
     checkDigest(digest, 'multi-platform');
-    if (!(await this.cached()).indexes.has(digest)) return undefined;
+    if (!this.publishedIndexes.has(digest) && !(await this.cached()).indexes.has(digest)) return undefined;
     return this.withManifest({ digest, tag: digest });
   }
 

@@ -153,6 +153,22 @@ describe.each(KINDS)('StagesStorage over a $name', (kind) => {
     expect(manifest.digest).toBe(theirs.manifestDigest);
   });
 
+  it('keeps every stage it published when publications of other digests overlap', async () => {
+    const { storage: s, store } = await storage();
+    const digests = [newDigest(), newDigest(), newDigest()];
+    // Each push waits a different time, so the re-listings and pushes interleave.
+    const published = await Promise.all(
+      digests.map((digest, i) =>
+        s.publishStage(digest, async (tag) => {
+          await sleep(50 * (digests.length - i));
+          return { manifestDigest: await pushStageImage(store, tag, { project: PROJECT, content: tag }) };
+        }),
+      ),
+    );
+    for (const [i, digest] of digests.entries()) expect((await s.findStage(digest))?.tag).toBe(published[i]!.tag);
+    expect((await s.listStages()).map((x) => x.tag).sort()).toEqual(published.map((p) => p.tag).sort());
+  });
+
   it('picks the oldest timestamp, skips rejected stages and stages older than the parent', async () => {
     const { storage: s, store } = await storage();
     const digest = newDigest();
