@@ -9,6 +9,7 @@
 // applies `# escape=` after an unknown directive (`# foo=bar`), which BuildKit ignores; it does not know
 // `3<<EOF` heredocs. The rules below are small, and ported from BuildKit with its error messages.
 
+import { InvalidInputError } from '../../errors.js';
 import { DockerfileError, ShellExpansionError } from './errors.js';
 import { ShellLex } from './shell-lex.js';
 import type { Dockerfile, FlagValue, Heredoc, Instruction, InstructionKeyword, Stage } from './types.js';
@@ -604,7 +605,7 @@ function parseFlags(words: string[], spec: Readonly<Record<string, FlagType>>): 
 
 const STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
 
-/** Go's time.ParseDuration, in nanoseconds. Throws on malformed input. */
+/** Go's time.ParseDuration (`1m30s`, `1.5h`, `300ms`), in nanoseconds. Throws InvalidInputError on malformed input. */
 export function parseGoDuration(s: string): number {
   const orig = s;
   const units: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
@@ -614,16 +615,16 @@ export function parseGoDuration(s: string): number {
     s = s.slice(1);
   }
   if (s === '0') return 0;
-  if (s === '') throw new LineError(`time: invalid duration "${orig}"`);
+  if (s === '') throw new InvalidInputError(`time: invalid duration "${orig}"`);
   let total = 0;
   const re = /^(\d*)(?:\.(\d*))?([a-zµμ]*)/;
   while (s !== '') {
     const m = re.exec(s)!;
     const [all, int = '', frac, unit = ''] = m;
-    if (int === '' && (frac === undefined || frac === '')) throw new LineError(`time: invalid duration "${orig}"`);
-    if (unit === '') throw new LineError(`time: missing unit in duration "${orig}"`);
+    if (int === '' && (frac === undefined || frac === '')) throw new InvalidInputError(`time: invalid duration "${orig}"`);
+    if (unit === '') throw new InvalidInputError(`time: missing unit in duration "${orig}"`);
     const scale = units[unit];
-    if (scale === undefined) throw new LineError(`time: unknown unit "${unit}" in duration "${orig}"`);
+    if (scale === undefined) throw new InvalidInputError(`time: unknown unit "${unit}" in duration "${orig}"`);
     total += Number(int || '0') * scale + (frac ? Number(`0.${frac}`) * scale : 0);
     s = s.slice(all.length);
   }
@@ -750,7 +751,7 @@ function nodeToInstruction(file: string, scanned: ScannedNode): Instruction {
   try {
     return toInstruction(scanned.node, scanned.line, scanned.endLine, scanned.node.heredocs);
   } catch (err) {
-    if (err instanceof LineError || err instanceof ShellExpansionError) throw new DockerfileError(file, scanned.line, err.message, { cause: err });
+    if (err instanceof LineError || err instanceof ShellExpansionError || err instanceof InvalidInputError) throw new DockerfileError(file, scanned.line, err.message, { cause: err });
     throw err;
   }
 }
