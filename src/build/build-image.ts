@@ -1,0 +1,523 @@
+// Build one Dockerfile image for one platform, stage by stage. Every instruction that
+// changes the image is a stage: its digest is computed from its inputs, looked up in
+// the stages storage, and built and published only when no runner has published it.
+
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { Readable } from 'node:stream';
+import { BuildError } from '../errors.js';
+import {
+  MediaType, encodeDocument, encodeManifest, formatPlatform, type Descriptor, type ImageConfig, type Platform,
+} from '../oci/index.js';
+import type { RegistryClient } from '../registry/client.js';
+import type { ImageStore } from '../store/image-store.js';
+import type { StageDescriptor, StagesStorage } from '../stages/index.js';
+import { SERVICE_LABELS, stageDigest } from '../stages/index.js';
+import type { ProjectFiles } from '../config/project-files.js';
+import { resolveImage } from './base-image.js';
+import { openBuildContext, selectFiles, type BuildContext } from './context.js';
+import { expandInstruction, type ExpandedInstruction } from './dockerfile/expand.js';
+import { parseDockerfile, parseInstruction } from './dockerfile/parse.js';
+import { createStageScope, planStages, type PlannedStage, type StagePlan } from './dockerfile/plan.js';
+import type { ArgEnvScope } from './dockerfile/scope.js';
+import type { Instruction } from './dockerfile/types.js';
+import { BUILD_EPOCH, addHistory, applyMetadataInstruction, cloneConfig, containerConfig, type StageMetaState } from './image-config.js';
+import { createLayer } from './layer/create-layer.js';
+import { readFilesFromImage, readImageFiles } from './layer/image-files.js';
+import type { BuiltLayer, LayerEntry } from './layer/types.js';
+
+/** Slipway's own cache version: bump it when stage contents change for the same inputs. */
+export const SLIPWAY_CACHE_VERSION = '1';
+
+export interface BuildServices {
+  client: RegistryClient;
+  storage: StagesStorage;
+  files: ProjectFiles;
+  project: string;
+  version: string;
+  tmpDir: string;
+  log: BuildLog;
+}
+
+export interface BuildLog {
+  stageReused(image: string, stage: string, tag: string): void;
+  stageBuilding(image: string, stage: string): void;
+  stageStored(image: string, stage: string, tag: string, size: number): void;
+  stageDiscarded(image: string, stage: string, tag: string): void;
+}
+
+export interface DockerfileBuildInput {
+  /** The werf image name, for logs and messages. */
+  name: string;
+  dockerfile: string;
+  context: string;
+  target: string | undefined;
+  buildArgs: Record<string, string>;
+  cacheVersion: string | undefined;
+  platform: Platform;
+  buildPlatform: Platform;
+}
+
+export interface StageRecord {
+  name: string;
+  digest: string;
+  tag: string;
+  reused: boolean;
+}
+
+export interface PlatformImage {
+  platform: Platform;
+  /** The last stage: its tag is the image's content-based tag. */
+  stage: StageDescriptor;
+  manifestDigest: string;
+  configDigest: string;
+  size: number;
+  stages: StageRecord[];
+  built: number;
+  reused: number;
+}
+
+/** The image being assembled in one Dockerfile stage. */
+interface StageState {
+  config: ImageConfig;
+  layers: Descriptor[];
+  /** Where layers that are not yet in the stages storage can be read (the base image's repository). */
+  layerSource: ImageStore | undefined;
+  /** The digest chain so far: every stage digest includes the previous one. */
+  digest: string;
+  /** The last stage published (or found) for this state; undefined while only the base is known. */
+  published: StageDescriptor | undefined;
+  /** The manifest digest of `published`. */
+  manifestDigest: string | undefined;
+  scope: ArgEnvScope;
+  meta: StageMetaState;
+}
+
+export async function buildDockerfileImage(services: BuildServices, input: DockerfileBuildInput): Promise<PlatformImage> {
+  const { files } = services;
+  const dockerfilePath = posix.join(input.context, input.dockerfile);
+  const text = files.readFile(dockerfilePath, 'dockerfile').toString('utf8');
+  const dockerfile = parseDockerfile(text, dockerfilePath);
+  const plan = planStages(dockerfile, {
+    ...(input.target !== undefined ? { target: input.target } : {}),
+    buildArgs: input.buildArgs,
+    targetPlatform: input.platform,
+    buildPlatform: input.buildPlatform,
+  });
+  const context = openBuildContext(files, input.context, dockerfilePath);
+  const builder = new ImageBuilder(services, input, plan, context);
+  return builder.run();
+}
+
+class ImageBuilder {
+  private readonly states = new Map<number, StageState>();
+  private readonly records: StageRecord[] = [];
+  private built = 0;
+  private reused = 0;
+
+  constructor(
+    private readonly services: BuildServices,
+    private readonly input: DockerfileBuildInput,
+    private readonly plan: StagePlan,
+    private readonly context: BuildContext,
+  ) {}
+
+  async run(): Promise<PlatformImage> {
+    for (const stage of this.plan.stages) {
+      const state = await this.buildStage(stage);
+      this.states.set(stage.index, state);
+    }
+    const final = this.states.get(this.plan.target)!;
+    const { storage } = this.services;
+    const image = await storage.getStageImage(final.published!);
+    const size = image.manifest.kind === 'image' ? image.manifest.parsed.layers.reduce((sum, l) => sum + l.size, 0) : 0;
+    return {
+      platform: this.input.platform,
+      stage: final.published!,
+      manifestDigest: image.manifest.digest,
+      configDigest: image.config.digest,
+      size,
+      stages: this.records,
+      built: this.built,
+      reused: this.reused,
+    };
+  }
+
+  private where(line: number): string {
+    return `${this.plan.file}:${line}`;
+  }
+
+  private async buildStage(stage: PlannedStage): Promise<StageState> {
+    const state = await this.baseState(stage);
+    const triggers = containerConfig(state.config).OnBuild ?? [];
+    if (triggers.length > 0) {
+      // ONBUILD triggers of the base run first, and are not inherited further.
+      containerConfig(state.config).OnBuild = null;
+      for (const trigger of triggers) {
+        const instruction = parseInstruction(trigger, { file: this.plan.file, line: stage.line, escape: this.plan.escape });
+        await this.step(stage, state, instruction);
+      }
+    }
+    for (const instruction of stage.instructions) await this.step(stage, state, instruction);
+    // A stage that changed nothing (e.g. only FROM) is still an image of its own.
+    if (state.published === undefined) await this.publish(state, undefined, `${stage.name ?? stage.index}/from@${stage.line}`);
+    return state;
+  }
+
+  private async baseState(stage: PlannedStage): Promise<StageState> {
+    const versionParts = this.digestPrefix();
+    const from = stage.from;
+    if (from.kind === 'stage') {
+      const base = this.states.get(from.index)!;
+      return {
+        config: cloneConfig(base.config), layers: [...base.layers], layerSource: base.layerSource,
+        digest: stageDigest([...versionParts, 'FROM-stage', base.digest]),
+        published: base.published, manifestDigest: base.manifestDigest,
+        scope: createStageScope(this.plan, containerConfig(base.config).Env ?? []), meta: { cmdSet: false },
+      };
+    }
+    if (from.kind === 'scratch') {
+      const config: ImageConfig = {
+        architecture: stage.platform.architecture, os: stage.platform.os,
+        ...(stage.platform.variant ? { variant: stage.platform.variant } : {}),
+        created: BUILD_EPOCH, config: {}, rootfs: { type: 'layers', diff_ids: [] }, history: [],
+      };
+      return {
+        config, layers: [], layerSource: undefined, digest: stageDigest([...versionParts, 'FROM', 'scratch']),
+        published: undefined, manifestDigest: undefined, scope: createStageScope(this.plan, []), meta: { cmdSet: false },
+      };
+    }
+    const base = await resolveImage(this.services.client, from.ref, from.platform ?? stage.platform, this.where(stage.line));
+    const config = cloneConfig(base.config.parsed);
+    return {
+      config, layers: [...base.manifest.parsed.layers], layerSource: base.store,
+      digest: stageDigest([...versionParts, 'FROM', base.manifestDigest]),
+      published: undefined, manifestDigest: undefined,
+      scope: createStageScope(this.plan, containerConfig(config).Env ?? []), meta: { cmdSet: false },
+    };
+  }
+
+  /** werf leaves linux/amd64 out of digests; every other platform is part of them. */
+  private digestPrefix(): string[] {
+    const platform = formatPlatform(this.input.platform);
+    return [...(platform === 'linux/amd64' ? [] : [platform]), SLIPWAY_CACHE_VERSION, this.input.cacheVersion ?? ''];
+  }
+
+  private async step(stage: PlannedStage, state: StageState, instruction: Instruction): Promise<void> {
+    const where = this.where(instruction.line);
+    if (instruction.keyword === 'RUN') {
+      throw new BuildError(`${where}: RUN is not supported yet: Slipway's builder runs no commands until RUN support lands`, {
+        hint: 'build this image without RUN instructions for now (COPY/ADD prepared files instead)',
+      });
+    }
+    const expanded = expandInstruction(instruction, state.scope.lookupEnv(), { escape: this.plan.escape, file: this.plan.file });
+    if (instruction.keyword === 'ARG') {
+      // ARGs change no image, but their values reach later instructions: they enter the digest chain.
+      for (const arg of instruction.args) {
+        const eq = arg.indexOf('=');
+        state.scope.declareArg(eq < 0 ? arg : arg.slice(0, eq), eq < 0 ? undefined : arg.slice(eq + 1));
+      }
+      state.digest = stageDigest([state.digest, canonical(expanded), ...[...state.scope.declaredArgs()].map(([k, v]) => `${k}=${v ?? ''}`)]);
+      return;
+    }
+    if (instruction.keyword === 'ENV') {
+      for (let i = 0; i + 1 < expanded.args.length; i += 2) state.scope.setEnv(expanded.args[i]!, expanded.args[i + 1]!);
+    }
+    const inputs = [state.digest, canonical(expanded)];
+    let layerWork: PreparedCopy | undefined;
+    if (instruction.keyword === 'COPY' || instruction.keyword === 'ADD') {
+      layerWork = await this.prepareCopy(stage, state, expanded, where);
+      inputs.push(layerWork.checksum);
+    }
+    const digest = stageDigest([...this.digestPrefix(), ...inputs]);
+    state.digest = digest;
+    const stageName = `${stage.name ?? stage.index}/${instruction.keyword.toLowerCase()}@${instruction.line}`;
+    const found = await this.services.storage.findStage(digest);
+    if (found) {
+      await layerWork?.dispose();
+      await this.adopt(state, found);
+      this.reused++;
+      this.records.push({ name: stageName, digest, tag: found.tag, reused: true });
+      this.services.log.stageReused(this.input.name, stageName, found.tag);
+      return;
+    }
+    this.services.log.stageBuilding(this.input.name, stageName);
+    const config = state.config;
+    if (layerWork === undefined) {
+      if (instruction.keyword === 'ENV') containerConfig(config).Env = state.scope.configEnv();
+      else applyMetadataInstruction(config, expanded, state.meta);
+      addHistory(config, historyText(expanded), true);
+      await this.publish(state, undefined, stageName);
+    } else {
+      const layer = await layerWork.build();
+      try {
+        addHistory(config, historyText(expanded), false);
+        await this.publish(state, layer, stageName);
+      } finally {
+        await rm(layer.path, { force: true });
+      }
+    }
+  }
+
+  /** Continue from a stage found in the storage: its config and layers become the state. */
+  private async adopt(state: StageState, stage: StageDescriptor): Promise<void> {
+    const image = await this.services.storage.getStageImage(stage);
+    if (image.manifest.kind !== 'image') throw new BuildError(`stage ${stage.tag} is not an image manifest`);
+    state.config = cloneConfig(image.config.parsed);
+    state.layers = [...image.manifest.parsed.layers];
+    state.layerSource = undefined;
+    state.published = stage;
+    state.manifestDigest = image.manifest.digest;
+  }
+
+  /** Write the state (plus an optional new layer) as a stage image: blobs first, the tag last. */
+  private async publish(state: StageState, layer: BuiltLayer | undefined, stageName: string): Promise<void> {
+    const { storage, project, version, files } = this.services;
+    const store = storage.store;
+    const config = cloneConfig(state.config);
+    const labels = { ...(containerConfig(config).Labels ?? {}) };
+    labels[SERVICE_LABELS.project] = project;
+    labels[SERVICE_LABELS.version] = version;
+    labels[SERVICE_LABELS.stageContentDigest] = stageDigest([state.digest, 'content']);
+    if (state.published) labels[SERVICE_LABELS.parentStageId] = state.published.tag;
+    else delete labels[SERVICE_LABELS.parentStageId];
+    if (files.commit) labels[SERVICE_LABELS.projectRepoCommit] = files.commit.hash;
+    containerConfig(config).Labels = labels;
+    const layers = [...state.layers];
+    if (layer) {
+      layers.push({ mediaType: layer.mediaType, digest: layer.digest, size: layer.size });
+      config.rootfs = { type: 'layers', diff_ids: [...(config.rootfs?.diff_ids ?? []), layer.diffId] };
+    }
+    const configDoc = encodeDocument(config, MediaType.OciConfig);
+    const configDescriptor: Descriptor = { mediaType: MediaType.OciConfig, digest: configDoc.digest, size: configDoc.bytes.length };
+    const manifest = encodeManifest({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: configDescriptor, layers }, MediaType.OciManifest);
+
+    const source = state.layerSource;
+    const mountFrom = source?.repository && store.repository && source.repository.registry === store.repository.registry ? source.repository : undefined;
+    for (const descriptor of state.layers) {
+      if (!source) break;
+      await store.writeBlob({ descriptor, open: () => source.readBlob(descriptor), ...(mountFrom ? { mountFrom } : {}) });
+    }
+    if (layer) await store.writeBlob({ descriptor: layers[layers.length - 1]!, open: async () => createReadStream(layer.path) });
+    await store.writeBlob({ descriptor: configDescriptor, open: async () => createReadStreamOf(configDoc.bytes) });
+
+    let pushed = false;
+    const published = await storage.publishStage(state.digest, async (tag) => {
+      pushed = true;
+      await store.putManifest(manifest, tag);
+      return { manifestDigest: manifest.digest };
+    }, state.published ? { minTimestamp: state.published.timestamp } : {});
+    this.records.push({ name: stageName, digest: state.digest, tag: published.tag, reused: !pushed });
+    if (pushed) {
+      this.built++;
+      state.config = config;
+      state.layers = layers;
+      state.layerSource = undefined;
+      state.published = published;
+      state.manifestDigest = manifest.digest;
+      this.services.log.stageStored(this.input.name, stageName, published.tag, layer?.size ?? 0);
+    } else {
+      // Another runner published this digest while we built: theirs wins, ours is dropped.
+      this.reused++;
+      this.services.log.stageDiscarded(this.input.name, stageName, published.tag);
+      await this.adopt(state, published);
+    }
+  }
+
+  /** Resolve what a COPY/ADD reads, its checksum for the digest, and how to build its layer. */
+  private async prepareCopy(stage: PlannedStage, state: StageState, instruction: ExpandedInstruction, where: string): Promise<PreparedCopy> {
+    const dest = instruction.dest ?? '';
+    const workdir = containerConfig(state.config).WorkingDir || '/';
+    const owner = await this.owner(state, instruction, where);
+    const chmod = typeof instruction.flags.chmod === 'string' && instruction.flags.chmod !== '' ? parseMode(instruction.flags.chmod, where) : undefined;
+    const fromFlag = typeof instruction.flags.from === 'string' && instruction.flags.from !== '' ? instruction.flags.from : undefined;
+    const sources = instruction.sources ?? [];
+    const entries: LayerEntry[] = [];
+    const hash = createHash('sha256');
+    const closers: (() => Promise<void>)[] = [];
+    const dispose = async (): Promise<void> => { await Promise.all(closers.splice(0).map((close) => close())); };
+
+    const heredocs = sources.filter((s) => s.kind === 'heredoc');
+    for (const doc of heredocs) {
+      if (doc.kind !== 'heredoc') continue;
+      const target = posix.resolve('/', workdir, dest.endsWith('/') ? posix.join(dest, doc.name) : dest).slice(1);
+      const bytes = Buffer.from(doc.content);
+      entries.push({ path: target, type: 'file', mode: chmod ?? 0o644, uid: owner.uid, gid: owner.gid, size: bytes.length, open: async () => createReadStreamOf(bytes) });
+      hash.update(`heredoc:${target}:${doc.content}\0`);
+    }
+    const paths = sources.flatMap((s) => (s.kind === 'path' ? [s.path] : []));
+    if (paths.length > 0) {
+      if (fromFlag !== undefined) {
+        closers.push(await this.fromImageEntries(stage, instruction, paths, dest, workdir, owner, chmod, where, entries, hash));
+      } else if (instruction.keyword === 'ADD' && paths.some(isUrl)) {
+        throw new BuildError(`${where}: ADD of a URL is not supported yet`, { hint: 'download the file into the repository and COPY it' });
+      } else {
+        const selected = selectFiles(this.context, paths, dest, workdir, where);
+        for (const file of selected) {
+          const projectPath = posix.join(this.context.dir, file.source);
+          const { digest, size } = await hashStream(() => this.services.files.openStream(projectPath, 'context'));
+          const mode = chmod ?? (file.file.mode & 0o111 ? 0o755 : 0o644);
+          if (file.file.type === 'symlink') {
+            const linkTarget = this.services.files.readLink(projectPath, 'context');
+            entries.push({ path: file.target, type: 'symlink', mode: 0o777, uid: owner.uid, gid: owner.gid, linkTarget });
+            hash.update(`link:${file.target}:${linkTarget}:${owner.uid}:${owner.gid}\0`);
+          } else {
+            entries.push({ path: file.target, type: 'file', mode, uid: owner.uid, gid: owner.gid, size, open: async () => this.services.files.openStream(projectPath, 'context') });
+            hash.update(`file:${file.target}:${mode.toString(8)}:${owner.uid}:${owner.gid}:${digest}\0`);
+          }
+        }
+      }
+    }
+    return {
+      checksum: hash.digest('hex'),
+      build: async () => {
+        try {
+          return await createLayer(entries, { tmpDir: this.services.tmpDir, parentDirs: 'omit', duplicates: 'last-wins' });
+        } finally {
+          await dispose();
+        }
+      },
+      dispose,
+    };
+  }
+
+  /** Add the files COPY --from selects to `entries`; returns what releases their spooled contents. */
+  private async fromImageEntries(
+    stage: PlannedStage, instruction: ExpandedInstruction, paths: string[], dest: string, workdir: string,
+    owner: Owner, chmod: number | undefined, where: string, entries: LayerEntry[], hash: ReturnType<typeof createHash>,
+  ): Promise<() => Promise<void>> {
+    const reference = stage.references.find((r) => r.via === 'copy' && r.value === instruction.flags.from);
+    let store: ImageStore;
+    let layers: Descriptor[];
+    if (reference?.source.kind === 'stage') {
+      const source = this.states.get(reference.source.index)!;
+      store = this.services.storage.store;
+      layers = source.layers;
+      hash.update(`from-stage:${source.digest}\0`);
+    } else if (reference?.source.kind === 'scratch') {
+      throw new BuildError(`${where}: COPY --from=scratch has no files to copy`);
+    } else {
+      const ref = reference?.source.kind === 'image' ? reference.source.ref : String(instruction.flags.from);
+      const image = await resolveImage(this.services.client, ref, this.input.platform, where);
+      store = image.store;
+      layers = image.manifest.parsed.layers;
+      hash.update(`from-image:${image.manifestDigest}\0`);
+    }
+    const absoluteSources = paths.map((p) => posix.resolve('/', p).slice(1));
+    const wanted = (path: string): boolean => absoluteSources.some((s) => s === '' || path === s || path.startsWith(`${s}/`));
+    // The entries are read when the layer is built: the caller closes the files afterwards.
+    const files = await readImageFiles(store, layers, wanted, { tmpDir: this.services.tmpDir });
+    try {
+    const destIsDir = dest.endsWith('/') || paths.length > 1;
+    const destRoot = posix.resolve('/', workdir, dest).slice(1);
+    let matched = 0;
+    for (const source of absoluteSources) {
+      const top = files.lookup(source);
+      if (!top) throw new BuildError(`${where}: "/${source}" not found in the image given by --from=${String(instruction.flags.from)}`);
+      for (const entry of files.entries) {
+        if (!(entry.path === top.path || entry.path.startsWith(`${top.path}/`) || top.path === '')) continue;
+        const relative = top.type === 'dir' ? entry.path.slice(top.path.length).replace(/^\//, '') : posix.basename(entry.path);
+        if (top.type === 'dir' && relative === '') continue;
+        const target = top.type === 'dir' || destIsDir ? posix.join(destRoot, relative) : destRoot;
+        const keepOwner = owner.keep === true;
+        const copy: LayerEntry = {
+          ...entry, path: target,
+          uid: keepOwner ? entry.uid : owner.uid, gid: keepOwner ? entry.gid : owner.gid,
+          mode: chmod !== undefined && entry.type !== 'symlink' ? chmod : entry.mode,
+        };
+        entries.push(copy);
+        hash.update(`${copy.type}:${copy.path}:${copy.mode}:${copy.uid}:${copy.gid}:${copy.linkTarget ?? ''}:${entry.size ?? ''}\0`);
+        matched++;
+      }
+    }
+    if (matched === 0) throw new BuildError(`${where}: nothing to copy from --from=${String(instruction.flags.from)}`);
+    } catch (error) {
+      await files.close();
+      throw error;
+    }
+    // Content of files from another image is identified by that image's digest (hashed above) and the paths.
+    return () => files.close();
+  }
+
+  /** `--chown`: numeric ids, or names looked up in the image's /etc/passwd and /etc/group. Default root. */
+  private async owner(state: StageState, instruction: ExpandedInstruction, where: string): Promise<Owner> {
+    const spec = typeof instruction.flags.chown === 'string' ? instruction.flags.chown : '';
+    if (spec === '') {
+      // COPY --from keeps the owners of the source files unless --chown says otherwise.
+      return instruction.flags.from ? { uid: 0, gid: 0, keep: true } : { uid: 0, gid: 0 };
+    }
+    const [user, group] = spec.split(':') as [string, string | undefined];
+    const numeric = (s: string): boolean => /^\d+$/.test(s);
+    if (numeric(user) && (group === undefined || numeric(group))) {
+      return { uid: Number(user), gid: Number(group ?? user) };
+    }
+    const store = state.layerSource ?? this.services.storage.store;
+    const filesFound = await readFilesFromImage(store, state.layers, ['etc/passwd', 'etc/group'], { tmpDir: this.services.tmpDir });
+    const passwd = parseIdFile(filesFound.get('etc/passwd'));
+    const groups = parseIdFile(filesFound.get('etc/group'));
+    const uidEntry = numeric(user) ? { id: Number(user) } : passwd.get(user);
+    if (!uidEntry) throw new BuildError(`${where}: --chown user "${user}" is not in the image's /etc/passwd`);
+    // Docker: a user without a group gets the same number as its uid for the gid.
+    const gid = group === undefined ? uidEntry.id : numeric(group) ? Number(group) : groups.get(group)?.id;
+    if (gid === undefined) throw new BuildError(`${where}: --chown group "${group}" is not in the image's /etc/group`);
+    return { uid: uidEntry.id, gid };
+  }
+}
+
+interface PreparedCopy {
+  /** What the copied content contributes to the stage digest. */
+  checksum: string;
+  build(): Promise<BuiltLayer>;
+  /** Release spooled files when the stage is found and nothing is built. */
+  dispose(): Promise<void>;
+}
+
+/** `keep`: COPY --from without --chown keeps the source files' owners. */
+type Owner = { uid: number; gid: number; keep?: true };
+
+function parseIdFile(bytes: Buffer | undefined): Map<string, { id: number; gid: number }> {
+  const out = new Map<string, { id: number; gid: number }>();
+  for (const line of (bytes?.toString('utf8') ?? '').split('\n')) {
+    const fields = line.split(':');
+    if (fields.length < 3 || fields[0] === '' || line.startsWith('#')) continue;
+    out.set(fields[0]!, { id: Number(fields[2]), gid: Number(fields[3] ?? fields[2]) });
+  }
+  return out;
+}
+
+function parseMode(text: string, where: string): number {
+  if (!/^[0-7]{3,4}$/.test(text)) throw new BuildError(`${where}: --chmod=${text} is not an octal mode (symbolic modes are not supported)`);
+  return parseInt(text, 8);
+}
+
+function isUrl(path: string): boolean {
+  return /^https?:\/\//.test(path);
+}
+
+/** The instruction after expansion in a stable text: comments, spacing and line breaks never change it. */
+function canonical(instruction: ExpandedInstruction): string {
+  const flags = Object.keys(instruction.flags).sort().map((k) => [k, instruction.flags[k]]);
+  return JSON.stringify([instruction.keyword, flags, instruction.args, instruction.json, instruction.sources ?? null, instruction.dest ?? null]);
+}
+
+function historyText(instruction: ExpandedInstruction): string {
+  const flags = Object.entries(instruction.flags).filter(([, v]) => v !== 'false').map(([k, v]) => `--${k}=${Array.isArray(v) ? v.join(',') : v}`);
+  return [instruction.keyword, ...flags, ...(instruction.json ? [JSON.stringify(instruction.args)] : instruction.args)].join(' ');
+}
+
+async function hashStream(open: () => NodeJS.ReadableStream): Promise<{ digest: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of open()) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    hash.update(buf);
+  }
+  return { digest: hash.digest('hex'), size };
+}
+
+function createReadStreamOf(bytes: Uint8Array): Readable {
+  return Readable.from([Buffer.from(bytes)]);
+}
