@@ -89,12 +89,14 @@ export class DeflatePool {
   private readonly workers: PoolWorker[] = [];
   private readonly queue: Pending[] = [];
   private nextId = 0;
+  private closed = false;
 
   constructor(readonly size: number) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`deflate pool size must be a positive integer, got ${size}`);
   }
 
   run(job: DeflateJob): Promise<DeflateResult> {
+    if (this.closed) return Promise.reject(new BuildError('the compression worker pool was closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({ job, resolve, reject });
       this.dispatch();
@@ -103,6 +105,7 @@ export class DeflatePool {
 
   /** Stop every worker; queued and running jobs fail. */
   async close(): Promise<void> {
+    this.closed = true;
     const error = new BuildError('the compression worker pool was closed');
     for (const p of this.queue.splice(0)) p.reject(error);
     const workers = this.workers.splice(0);
