@@ -4,6 +4,7 @@ import { BuildError } from '../errors.js';
 import { formatPlatform, parseReference, platformsEqual, type Descriptor, type Document, type ImageConfig, type ManifestDocument, type Platform } from '../oci/index.js';
 import type { RegistryClient } from '../registry/client.js';
 import { readConfig, type ImageStore } from '../store/image-store.js';
+import { openLocation } from '../store/open-store.js';
 import { RegistryStore } from '../store/registry-store.js';
 
 export interface ResolvedImage {
@@ -18,9 +19,8 @@ export interface ResolvedImage {
 
 /** Resolve `ref` (a tag or digest reference) for `platform`, choosing from an index when there is one. */
 export async function resolveImage(client: RegistryClient, ref: string, platform: Platform, where: string): Promise<ResolvedImage> {
-  const reference = parseReference(ref);
-  const store = new RegistryStore(client, { registry: reference.registry, repository: reference.repository });
-  const target = reference.digest ?? reference.tag ?? 'latest';
+  // `oci:DIR:TAG` names an image of a local store: a dependency built without --repo.
+  const { store, target, name } = ref.startsWith('oci:') ? await localImage(ref, client) : registryImage(ref, client);
   let manifest = await store.getManifest(target);
   if (manifest.kind === 'index') {
     const child = pickPlatform(manifest.parsed.manifests, platform);
@@ -34,7 +34,19 @@ export async function resolveImage(client: RegistryClient, ref: string, platform
   }
   if (manifest.kind !== 'image') throw new BuildError(`${where}: image ${ref} resolves to a nested index, which is not supported`);
   const config = await readConfig(store, manifest.parsed.config);
-  return { reference: `${reference.registry}/${reference.repository}${reference.digest ? `@${reference.digest}` : `:${target}`}`, store, manifestDigest: manifest.digest, manifest, config };
+  return { reference: name, store, manifestDigest: manifest.digest, manifest, config };
+}
+
+function registryImage(ref: string, client: RegistryClient): { store: ImageStore; target: string; name: string } {
+  const reference = parseReference(ref);
+  const store = new RegistryStore(client, { registry: reference.registry, repository: reference.repository });
+  const target = reference.digest ?? reference.tag ?? 'latest';
+  return { store, target, name: `${store.name}${reference.digest ? '@' : ':'}${target}` };
+}
+
+async function localImage(ref: string, client: RegistryClient): Promise<{ store: ImageStore; target: string; name: string }> {
+  const location = await openLocation(ref, { client });
+  return { store: location.store, target: location.target, name: ref };
 }
 
 function pickPlatform(manifests: Descriptor[], platform: Platform): Descriptor | undefined {

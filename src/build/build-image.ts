@@ -503,6 +503,11 @@ function canonical(instruction: ExpandedInstruction): string {
 }
 
 function historyText(instruction: ExpandedInstruction): string {
+  if (instruction.keyword === 'ENV' || instruction.keyword === 'LABEL') {
+    const pairs: string[] = [];
+    for (let i = 0; i + 1 < instruction.args.length; i += 2) pairs.push(`${instruction.args[i]}=${instruction.args[i + 1]}`);
+    return `${instruction.keyword} ${pairs.join(' ')}`;
+  }
   const flags = Object.entries(instruction.flags).filter(([, v]) => v !== 'false').map(([k, v]) => `--${k}=${Array.isArray(v) ? v.join(',') : v}`);
   return [instruction.keyword, ...flags, ...(instruction.json ? [JSON.stringify(instruction.args)] : instruction.args)].join(' ');
 }

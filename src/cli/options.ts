@@ -271,6 +271,27 @@ export const OPTIONS = defineOptionTable({
     help: 'Giterminism configuration, relative to the project directory',
     werfEnv: ['WERF_GITERMINISM_CONFIG'],
   },
+  parallel: {
+    flag: '--parallel',
+    short: '-p',
+    value: 'boolean',
+    default: true,
+    help: 'Build images in parallel (see --parallel-tasks-limit)',
+    werfEnv: ['WERF_PARALLEL'],
+  },
+  saveBuildReport: {
+    flag: '--save-build-report',
+    value: 'boolean',
+    help: 'Write a build report (werf\'s JSON format) to --build-report-path',
+    werfEnv: ['WERF_SAVE_BUILD_REPORT'],
+  },
+  buildReportPath: {
+    flag: '--build-report-path',
+    value: 'string',
+    valueName: 'path',
+    help: 'Where --save-build-report writes the report (default .slipway-build-report.json)',
+    werfEnv: ['WERF_BUILD_REPORT_PATH'],
+  },
   finalOnly: {
     flag: '--final-only',
     value: 'boolean',

@@ -1,0 +1,158 @@
+// Build the selected werf images and everything they depend on, in dependency order and
+// concurrently where the order allows, for every target platform.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pLimit from 'p-limit';
+import { BuildError } from '../errors.js';
+import { MediaType, encodeManifest, formatPlatform, parsePlatform, type Descriptor, type Platform } from '../oci/index.js';
+import type { ProjectFiles } from '../config/project-files.js';
+import { imageLogName, resolveDependencyOrder, type WerfConfig, type WerfImage } from '../config/index.js';
+import type { RegistryClient } from '../registry/client.js';
+import { multiplatformDigestOf, type StagesStorage } from '../stages/index.js';
+import { buildDockerfileImage, type BuildLog, type PlatformImage } from './build-image.js';
+
+export interface BuildImagesOptions {
+  config: WerfConfig;
+  files: ProjectFiles;
+  /** The images asked for; their dependencies are built too. */
+  images: readonly WerfImage[];
+  client: RegistryClient;
+  storage: StagesStorage;
+  /** `--platform`: overrides werf.yaml's platforms when not empty. */
+  platforms?: readonly string[];
+  /** Images built at once; 0 or less: no limit. */
+  parallelTasksLimit?: number;
+  log: BuildLog;
+  version: string;
+  /** Where layers are assembled before upload. */
+  tmpDir?: string;
+}
+
+export interface BuiltImage {
+  name: string;
+  final: boolean;
+  /** Where the image lives: the stages storage's repository, or the local store. */
+  repository: string;
+  /** The content-based tag: the last stage's tag, or the 56-hex index tag for several platforms. */
+  tag: string;
+  /** The manifest (or index) digest under that tag. */
+  digest: string;
+  /** Config digest (single platform only): Docker's image ID. */
+  configDigest: string | undefined;
+  platforms: PlatformImage[];
+  /** True when no stage of this image had to be built. */
+  reused: boolean;
+}
+
+export interface BuildResult {
+  images: BuiltImage[];
+  stagesBuilt: number;
+  stagesReused: number;
+}
+
+/** The platform of this machine, as a default target. */
+export function hostPlatform(): Platform {
+  const arch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' };
+  return { os: 'linux', architecture: arch[process.arch] ?? process.arch };
+}
+
+export async function buildImages(options: BuildImagesOptions): Promise<BuildResult> {
+  const { config } = options;
+  const order = resolveDependencyOrder(config.images, options.images);
+  const tmpRoot = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'slipway-build-'));
+  const limit = pLimit(options.parallelTasksLimit !== undefined && options.parallelTasksLimit > 0 ? options.parallelTasksLimit : Infinity);
+  const results = new Map<string, Promise<BuiltImage>>();
+  try {
+    for (const image of order) {
+      // Every image waits for what it depends on; the pool bounds how many build at once.
+      const deps = [...new Set(image.dependencies.map((d) => d.image))];
+      const started = Promise.all(deps.map((name) => results.get(name)!)).then((built) =>
+        limit(() => buildOne(options, image, new Map(built.map((b) => [b.name, b])), tmpRoot)));
+      started.catch(() => limit.clearQueue());
+      results.set(image.name, started);
+    }
+    const images = await Promise.all(order.map((image) => results.get(image.name)!));
+    const wanted = new Set(options.images.map((i) => i.name));
+    const stagesBuilt = images.reduce((n, i) => n + i.platforms.reduce((m, p) => m + p.built, 0), 0);
+    const stagesReused = images.reduce((n, i) => n + i.platforms.reduce((m, p) => m + p.reused, 0), 0);
+    return { images: images.filter((i) => wanted.has(i.name)), stagesBuilt, stagesReused };
+  } finally {
+    await rm(tmpRoot, { recursive: true, force: true });
+  }
+}
+
+function targetPlatforms(options: BuildImagesOptions, image: WerfImage): Platform[] {
+  const given = options.platforms && options.platforms.length > 0 ? options.platforms
+    : image.platform.length > 0 ? image.platform
+      : options.config.build.platform;
+  const platforms = given.length > 0 ? given.map(parsePlatform) : [hostPlatform()];
+  const unique = new Map(platforms.map((p) => [formatPlatform(p), p]));
+  return [...unique.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => p);
+}
+
+async function buildOne(options: BuildImagesOptions, image: WerfImage, dependencies: ReadonlyMap<string, BuiltImage>, tmpDir: string): Promise<BuiltImage> {
+  if (image.kind !== 'dockerfile') {
+    throw new BuildError(`image ${imageLogName(image.name)}: stapel images are not supported yet; only Dockerfile images are built`);
+  }
+  const buildArgs = { ...image.args, ...dependencyArgs(image, dependencies) };
+  const platforms = targetPlatforms(options, image);
+  const services = {
+    client: options.client, storage: options.storage, files: options.files, project: options.config.project,
+    version: options.version, tmpDir, log: options.log,
+  };
+  const built: PlatformImage[] = [];
+  for (const platform of platforms) {
+    built.push(await buildDockerfileImage(services, {
+      name: imageLogName(image.name), dockerfile: image.dockerfile, context: image.context, target: image.target, buildArgs,
+      cacheVersion: image.cacheVersion ?? options.config.build.cacheVersion, platform, buildPlatform: hostPlatform(),
+    }));
+  }
+  const repository = options.storage.store.name;
+  const reused = built.every((p) => p.built === 0);
+  if (built.length === 1) {
+    const only = built[0]!;
+    return { name: image.name, final: image.final, repository, tag: only.stage.tag, digest: only.manifestDigest, configDigest: only.configDigest, platforms: built, reused };
+  }
+  const index = await publishIndex(options.storage, built);
+  return { name: image.name, final: image.final, repository, tag: index.tag, digest: index.digest, configDigest: undefined, platforms: built, reused };
+}
+
+/** Several platforms: an OCI index of the platform images under the 56-hex digest of their stage tags. */
+async function publishIndex(storage: StagesStorage, built: PlatformImage[]): Promise<{ tag: string; digest: string }> {
+  const digest = multiplatformDigestOf(built.map((p) => ({ platform: formatPlatform(p.platform), stageId: p.stage.tag })));
+  const manifests: Descriptor[] = [];
+  for (const p of built) {
+    const image = await storage.getStageImage(p.stage);
+    manifests.push({ mediaType: image.manifest.mediaType, digest: image.manifest.digest, size: image.manifest.bytes.length, platform: p.platform });
+  }
+  const index = encodeManifest({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests }, MediaType.OciIndex);
+  const stored = await storage.publishIndex(digest, index);
+  return { tag: digest, digest: stored.manifestDigest ?? index.digest };
+}
+
+/** Build args a Dockerfile image receives from `dependencies[].imports`. */
+function dependencyArgs(image: WerfImage, dependencies: ReadonlyMap<string, BuiltImage>): Record<string, string> {
+  const args: Record<string, string> = {};
+  for (const dependency of image.dependencies) {
+    const built = dependencies.get(dependency.image);
+    if (!built) throw new BuildError(`image ${imageLogName(image.name)}: dependency "${dependency.image}" was not built`);
+    for (const imp of dependency.imports) {
+      if (!imp.targetBuildArg) continue;
+      args[imp.targetBuildArg] = importValue(imp.type, built);
+    }
+  }
+  return args;
+}
+
+function importValue(type: string, image: BuiltImage): string {
+  switch (type) {
+    case 'ImageName': return `${image.repository}:${image.tag}`;
+    case 'ImageTag': return image.tag;
+    case 'ImageRepo': return image.repository;
+    case 'ImageID': return image.configDigest ?? image.digest;
+    case 'ImageDigest': return image.digest;
+    default: throw new BuildError(`unknown dependency import type ${type}`);
+  }
+}

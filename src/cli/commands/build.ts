@@ -1,0 +1,74 @@
+// `slipway build [IMAGE_NAME...]`: build the selected images (all by default) into the
+// stages storage (`--repo`, or the local store), reusing every stage that exists.
+
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { buildImages, type BuildResult } from '../../build/build-images.js';
+import { buildReport } from '../../build/build-report.js';
+import type { BuildLog } from '../../build/build-image.js';
+import { loadProject } from '../../config/load-config.js';
+import { selectImages } from '../../config/select-images.js';
+import { openStagesStorage } from '../../stages/index.js';
+import { SLIPWAY_VERSION } from '../../version.js';
+import { defineCommand } from '../command.js';
+import type { Logger } from '../log.js';
+import { REGISTRY_OPTION_NAMES, registryClientFor } from '../registry-client.js';
+import { CONFIG_OPTION_NAMES, configLoadOptions } from './config.js';
+
+export const DEFAULT_BUILD_REPORT_PATH = '.slipway-build-report.json';
+
+export const buildCommand = defineCommand({
+  name: 'build',
+  summary: 'Build images into the stages storage',
+  description:
+    'Build the images of werf.yaml (all, or those matching IMAGE_NAME patterns) and their dependencies. Every ' +
+    'Dockerfile instruction that changes the image is a stage stored as <repo>:<digest>-<ms>; a stage whose digest ' +
+    'exists in --repo (or in the local store without --repo) is reused, never built again.',
+  arguments: [{ syntax: '[image-name...]', help: 'image name patterns (globs; !pattern excludes)' }],
+  options: [...CONFIG_OPTION_NAMES, ...REGISTRY_OPTION_NAMES, 'repo', 'platform', 'parallel', 'parallelTasksLimit', 'homeDir', 'saveBuildReport', 'buildReportPath'],
+  async run({ options, args, log, env }) {
+    const started = Date.now();
+    const { config, files } = loadProject(configLoadOptions(options, env));
+    const { images, warnings } = selectImages(config, args, { finalOnly: false });
+    for (const warning of warnings) log.warn(warning);
+    const client = registryClientFor(options, env, log);
+    try {
+      const storage = await openStagesStorage({
+        ...(options.repo ? { repo: options.repo } : {}), client, project: config.project,
+        ...(options.homeDir ? { home: options.homeDir } : {}), env,
+      });
+      log.info(`Stages storage: ${storage.describe()}`);
+      const result = await buildImages({
+        config, files, images, client, storage, platforms: options.platform,
+        parallelTasksLimit: options.parallel ? options.parallelTasksLimit : 1, log: buildLog(log), version: SLIPWAY_VERSION,
+      });
+      printSummary(log, result, Date.now() - started);
+      if (options.saveBuildReport) {
+        const path = resolve(options.dir ?? '.', options.buildReportPath ?? DEFAULT_BUILD_REPORT_PATH);
+        await writeFile(path, `${JSON.stringify(buildReport(result), null, 2)}\n`);
+        log.info(`Build report: ${path}`);
+      }
+    } finally {
+      await client.close();
+    }
+  },
+});
+
+/** werf-like lines: one per stage, reused or built. */
+export function buildLog(log: Logger): BuildLog {
+  return {
+    stageReused: (image, stage, tag) => log.info(`Use previously built image for ${image}/${stage}\n     name: ${tag}`),
+    stageBuilding: (image, stage) => log.info(`Building stage ${image}/${stage}`),
+    stageStored: (image, stage, tag, size) => log.info(`Store stage ${image}/${stage}\n     name: ${tag}\n     size: ${formatSize(size)}`),
+    stageDiscarded: (image, stage, tag) => log.info(`Discarding newly built image for stage ${image}/${stage}: another runner published ${tag}`),
+  };
+}
+
+function printSummary(log: Logger, result: BuildResult, ms: number): void {
+  for (const image of result.images) log.info(`image ${image.name || '~'}: ${image.repository}:${image.tag}`);
+  log.info(`Stage cache summary: ${result.stagesReused} reused, ${result.stagesBuilt} built; build time ${(ms / 1000).toFixed(2)} s`);
+}
+
+function formatSize(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
+}
