@@ -3,7 +3,7 @@
 import { InvalidInputError } from '../../errors.js';
 import { formatPlatform, normalizePlatform, parsePlatform, type Platform } from '../../oci/platform.js';
 import { DockerfileError, ShellExpansionError } from './errors.js';
-import { splitCSV } from './expand.js';
+import { splitCSV, type ExpandedInstruction } from './expand.js';
 import { ArgEnvScope } from './scope.js';
 import { ShellLex } from './shell-lex.js';
 import type { Dockerfile, Instruction, StageSource } from './types.js';
@@ -42,8 +42,9 @@ export interface PlannedStage {
   from: StageSource;
   /** The platform the stage is built for: its --platform, else its base stage's, else the target platform. */
   platform: Platform;
-  /** The FROM instruction. */
+  /** The FROM instruction, as written and with the meta ARGs substituted (for canonicalInstruction). */
   fromInstruction: Instruction;
+  fromExpanded: ExpandedInstruction;
   /** The instructions after FROM. */
   instructions: Instruction[];
   /** COPY --from and RUN --mount=from= of the stage, resolved. */
@@ -192,6 +193,7 @@ export function planStages(dockerfile: Dockerfile, options: PlanOptions): StageP
       });
     }
     let explicitPlatform: Platform | undefined;
+    const fromExpanded: ExpandedInstruction = { keyword: 'FROM', line: stage.line, flags: {}, args: [base, ...stage.from.args.slice(1)], json: false };
     if (stage.platform !== undefined) {
       let value: string;
       try {
@@ -200,6 +202,7 @@ export function planStages(dockerfile: Dockerfile, options: PlanOptions): StageP
         wrap(file, stage.line, 'FROM --platform: ', err);
       }
       if (value === '') throw new DockerfileError(file, stage.line, `empty platform value from expression "${stage.platform}"`);
+      fromExpanded.flags['platform'] = value;
       try {
         explicitPlatform = parsePlatform(value);
       } catch (err) {
@@ -225,6 +228,7 @@ export function planStages(dockerfile: Dockerfile, options: PlanOptions): StageP
       from,
       platform,
       fromInstruction: stage.from,
+      fromExpanded,
       instructions: stage.instructions,
       references: [],
       dependencies: [],
