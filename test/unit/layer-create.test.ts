@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IntegrityError, InvalidInputError } from '../../src/errors.js';
 import { createLayer, type LayerEntry } from '../../src/build/layer/index.js';
 import { MediaType } from '../../src/oci/index.js';
+import { encodeTarHeader } from '../../src/build/layer/tar-header.js';
 
 const run = promisify(execFile);
 
@@ -235,6 +236,18 @@ describe('createLayer', () => {
     expect(stdout).toContain(unicode);
     expect(stdout).toContain(unsplittable);
     expect(stdout).toMatch(/3000000\/70000/);
+  });
+
+  it('records a size of 8 GiB or more in PAX and zeroes the octal field, as Go does', () => {
+    const size = 2 ** 33 + 5;
+    const bytes = encodeTarHeader({ name: 'huge.img', typeflag: '0', mode: 0o644, uid: 0, gid: 0, size, linkname: '', mtime: 0 });
+    expect(bytes.length).toBe(3 * 512);
+    expect(bytes.subarray(0, 100).toString('latin1')).toBe('PaxHeaders.0/huge.img'.padEnd(100, '\0'));
+    expect(bytes.subarray(156, 157).toString()).toBe('x');
+    expect(bytes.subarray(512, 512 + 19).toString()).toBe('19 size=8589934597\n');
+    const main = bytes.subarray(1024);
+    expect(main.subarray(0, 8).toString()).toBe('huge.img');
+    expect(main.subarray(124, 136).toString('latin1')).toBe('00000000000\0');
   });
 
   it('spans many gzip blocks and still decompresses to the exact tar', async () => {
