@@ -18,6 +18,7 @@ import { SERVICE_LABELS, stageDigest } from '../stages/index.js';
 import type { ProjectFiles } from '../config/project-files.js';
 import { resolveImage } from './base-image.js';
 import { openBuildContext, selectFiles, type BuildContext } from './context.js';
+import { canonicalInstruction } from './dockerfile/canonical.js';
 import { expandInstruction, type ExpandedInstruction } from './dockerfile/expand.js';
 import { parseDockerfile, parseInstruction } from './dockerfile/parse.js';
 import { createStageScope, planStages, type PlannedStage, type StagePlan } from './dockerfile/plan.js';
@@ -193,7 +194,7 @@ class ImageBuilder {
     const config = cloneConfig(base.config.parsed);
     return {
       config, layers: [...base.manifest.parsed.layers], layerSource: base.store,
-      digest: stageDigest([...versionParts, 'FROM', base.manifestDigest]),
+      digest: stageDigest([...versionParts, 'FROM', baseIdentity(base.manifestDigest, config)]),
       published: undefined, manifestDigest: undefined,
       scope: createStageScope(this.plan, containerConfig(config).Env ?? []), meta: { cmdSet: false },
     };
@@ -219,13 +220,13 @@ class ImageBuilder {
         const eq = arg.indexOf('=');
         state.scope.declareArg(eq < 0 ? arg : arg.slice(0, eq), eq < 0 ? undefined : arg.slice(eq + 1));
       }
-      state.digest = stageDigest([state.digest, canonical(expanded), ...[...state.scope.declaredArgs()].map(([k, v]) => `${k}=${v ?? ''}`)]);
+      state.digest = stageDigest([state.digest, canonicalInstruction(instruction, expanded), ...[...state.scope.declaredArgs()].map(([k, v]) => `${k}=${v ?? ''}`)]);
       return;
     }
     if (instruction.keyword === 'ENV') {
       for (let i = 0; i + 1 < expanded.args.length; i += 2) state.scope.setEnv(expanded.args[i]!, expanded.args[i + 1]!);
     }
-    const inputs = [state.digest, canonical(expanded)];
+    const inputs = [state.digest, canonicalInstruction(instruction, expanded)];
     let layerWork: PreparedCopy | undefined;
     if (instruction.keyword === 'COPY' || instruction.keyword === 'ADD') {
       layerWork = await this.prepareCopy(stage, state, expanded, where);
@@ -247,13 +248,13 @@ class ImageBuilder {
     const config = state.config;
     if (layerWork === undefined) {
       if (instruction.keyword === 'ENV') containerConfig(config).Env = state.scope.configEnv();
-      else applyMetadataInstruction(config, expanded, state.meta);
-      addHistory(config, historyText(expanded), true);
+      else applyMetadataInstruction(config, instruction, expanded, state.meta);
+      addHistory(config, canonicalInstruction(instruction, expanded), true);
       await this.publish(state, undefined, stageName);
     } else {
       const layer = await layerWork.build();
       try {
-        addHistory(config, historyText(expanded), false);
+        addHistory(config, canonicalInstruction(instruction, expanded), false);
         await this.publish(state, layer, stageName);
       } finally {
         await rm(layer.path, { force: true });
@@ -477,6 +478,17 @@ interface PreparedCopy {
 /** `keep`: COPY --from without --chown keeps the source files' owners. */
 type Owner = { uid: number; gid: number; keep?: true };
 
+/**
+ * What a FROM image contributes to the digest: its manifest digest, so a moved tag rebuilds.
+ * A stage Slipway built is identified by its content digest instead: its manifest also
+ * holds timestamps (the parent stage's tag), which differ between runners that built the
+ * same content, and must not change the digests of the images built on it.
+ */
+function baseIdentity(manifestDigest: string, config: ImageConfig): string {
+  const content = containerConfig(config).Labels?.[SERVICE_LABELS.stageContentDigest];
+  return content ? `slipway-stage:${content}` : manifestDigest;
+}
+
 function parseIdFile(bytes: Buffer | undefined): Map<string, { id: number; gid: number }> {
   const out = new Map<string, { id: number; gid: number }>();
   for (const line of (bytes?.toString('utf8') ?? '').split('\n')) {
@@ -494,22 +506,6 @@ function parseMode(text: string, where: string): number {
 
 function isUrl(path: string): boolean {
   return /^https?:\/\//.test(path);
-}
-
-/** The instruction after expansion in a stable text: comments, spacing and line breaks never change it. */
-function canonical(instruction: ExpandedInstruction): string {
-  const flags = Object.keys(instruction.flags).sort().map((k) => [k, instruction.flags[k]]);
-  return JSON.stringify([instruction.keyword, flags, instruction.args, instruction.json, instruction.sources ?? null, instruction.dest ?? null]);
-}
-
-function historyText(instruction: ExpandedInstruction): string {
-  if (instruction.keyword === 'ENV' || instruction.keyword === 'LABEL') {
-    const pairs: string[] = [];
-    for (let i = 0; i + 1 < instruction.args.length; i += 2) pairs.push(`${instruction.args[i]}=${instruction.args[i + 1]}`);
-    return `${instruction.keyword} ${pairs.join(' ')}`;
-  }
-  const flags = Object.entries(instruction.flags).filter(([, v]) => v !== 'false').map(([k, v]) => `--${k}=${Array.isArray(v) ? v.join(',') : v}`);
-  return [instruction.keyword, ...flags, ...(instruction.json ? [JSON.stringify(instruction.args)] : instruction.args)].join(' ');
 }
 
 async function hashStream(open: () => NodeJS.ReadableStream): Promise<{ digest: string; size: number }> {

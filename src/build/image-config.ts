@@ -5,7 +5,8 @@
 import { posix } from 'node:path';
 import type { ImageConfig } from '../oci/index.js';
 import type { ExpandedInstruction } from './dockerfile/expand.js';
-import { parseGoDuration } from './dockerfile/parse.js';
+import { commandLine, healthcheckConfig } from './dockerfile/instructions.js';
+import type { Instruction } from './dockerfile/types.js';
 
 /** Every config and history timestamp Slipway writes: fixed, so the same inputs give the same bytes. */
 export const BUILD_EPOCH = '1970-01-01T00:00:00Z';
@@ -44,10 +45,10 @@ export interface StageMetaState {
 }
 
 /**
- * Apply a metadata instruction to `config`; returns the history text. ENV is applied by the
- * caller through the ARG/ENV scope (it must see the same values the expansion saw).
+ * Apply a metadata instruction (`instruction`, expanded as `expanded`) to `config`. ENV is
+ * applied by the caller through the ARG/ENV scope (it must see the values expansion saw).
  */
-export function applyMetadataInstruction(config: ImageConfig, instruction: ExpandedInstruction, state: StageMetaState): void {
+export function applyMetadataInstruction(config: ImageConfig, original: Instruction, instruction: ExpandedInstruction, state: StageMetaState): void {
   const c = containerConfig(config);
   const { args } = instruction;
   switch (instruction.keyword) {
@@ -77,11 +78,11 @@ export function applyMetadataInstruction(config: ImageConfig, instruction: Expan
       return;
     }
     case 'CMD':
-      c.Cmd = commandOf(instruction, c);
+      c.Cmd = commandLine(instruction, shellOf(c));
       state.cmdSet = true;
       return;
     case 'ENTRYPOINT':
-      c.Entrypoint = commandOf(instruction, c);
+      c.Entrypoint = commandLine(instruction, shellOf(c));
       // An ENTRYPOINT drops a CMD inherited from the base image, not one set in this stage.
       if (!state.cmdSet) c.Cmd = null;
       return;
@@ -92,7 +93,7 @@ export function applyMetadataInstruction(config: ImageConfig, instruction: Expan
       c.StopSignal = args[0] ?? '';
       return;
     case 'HEALTHCHECK':
-      c.Healthcheck = healthcheckOf(instruction);
+      c.Healthcheck = { ...healthcheckConfig(original) };
       return;
     case 'ONBUILD':
       c.OnBuild = [...(c.OnBuild ?? []), args.join(' ')];
@@ -102,26 +103,8 @@ export function applyMetadataInstruction(config: ImageConfig, instruction: Expan
   }
 }
 
-function commandOf(instruction: ExpandedInstruction, c: ContainerConfig): string[] {
-  if (instruction.json) return [...instruction.args];
-  return [...(c.Shell && c.Shell.length > 0 ? c.Shell : DEFAULT_SHELL), instruction.args.join(' ')];
-}
-
-const DURATION_FLAGS: Record<string, string> = { interval: 'Interval', timeout: 'Timeout', 'start-period': 'StartPeriod', 'start-interval': 'StartInterval' };
-
-function healthcheckOf(instruction: ExpandedInstruction): Record<string, unknown> {
-  const [type, ...command] = instruction.args;
-  if (type?.toUpperCase() === 'NONE') return { Test: ['NONE'] };
-  const check: Record<string, unknown> = {
-    Test: instruction.json ? ['CMD', ...command] : ['CMD-SHELL', command.join(' ')],
-  };
-  for (const [flag, field] of Object.entries(DURATION_FLAGS)) {
-    const value = instruction.flags[flag];
-    if (typeof value === 'string' && value !== '') check[field] = parseGoDuration(value);
-  }
-  const retries = instruction.flags.retries;
-  if (typeof retries === 'string' && retries !== '') check.Retries = Number(retries);
-  return check;
+function shellOf(c: ContainerConfig): string[] {
+  return c.Shell && c.Shell.length > 0 ? c.Shell : DEFAULT_SHELL;
 }
 
 /** Append a history entry (Docker's format), marking whether the step added a layer. */
