@@ -34,6 +34,12 @@ export async function resolveImage(client: RegistryClient, ref: string, platform
   }
   if (manifest.kind !== 'image') throw new BuildError(`${where}: image ${ref} resolves to a nested index, which is not supported`);
   const config = await readConfig(store, manifest.parsed.config);
+  const { os, architecture, variant } = config.parsed;
+  if (os !== undefined && architecture !== undefined && !platformsEqual({ os, architecture, ...(variant ? { variant } : {}) }, platform)) {
+    throw new BuildError(`${where}: image ${ref} is ${formatPlatform({ os, architecture, ...(variant ? { variant } : {}) })}, not ${formatPlatform(platform)}`, {
+      hint: 'use a base image that has this platform (a multi-platform index), or build for its platform',
+    });
+  }
   return { reference: name, store, manifestDigest: manifest.digest, manifest, config };
 }
 

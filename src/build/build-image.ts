@@ -2,16 +2,18 @@
 // changes the image is a stage: its digest is computed from its inputs, looked up in
 // the stages storage, and built and published only when no runner has published it.
 
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { posix } from 'node:path';
-import { Readable } from 'node:stream';
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { BuildError } from '../errors.js';
 import {
   MediaType, encodeDocument, encodeManifest, formatPlatform, type Descriptor, type ImageConfig, type Platform,
 } from '../oci/index.js';
 import type { RegistryClient } from '../registry/client.js';
+import { redactUrl } from '../registry/redact.js';
 import type { ImageStore } from '../store/image-store.js';
 import type { StageDescriptor, StagesStorage } from '../stages/index.js';
 import { SERVICE_LABELS, stageDigest } from '../stages/index.js';
@@ -26,7 +28,10 @@ import type { ArgEnvScope } from './dockerfile/scope.js';
 import type { Instruction } from './dockerfile/types.js';
 import { BUILD_EPOCH, addHistory, applyMetadataInstruction, cloneConfig, containerConfig, type StageMetaState } from './image-config.js';
 import { createLayer } from './layer/create-layer.js';
+import { extractTarEntries } from './layer/extract-tar.js';
 import { readFilesFromImage, readImageFiles } from './layer/image-files.js';
+import { chownNeedsLookup, parseGroup, parsePasswd, resolveChown } from './layer/passwd.js';
+import { isTarHeader, sniffCompression } from './layer/tar-reader.js';
 import type { BuiltLayer, LayerEntry } from './layer/types.js';
 
 /** Slipway's own cache version: bump it when stage contents change for the same inputs. */
@@ -352,12 +357,21 @@ class ImageBuilder {
     if (paths.length > 0) {
       if (fromFlag !== undefined) {
         closers.push(await this.fromImageEntries(stage, instruction, paths, dest, workdir, owner, chmod, where, entries, hash));
-      } else if (instruction.keyword === 'ADD' && paths.some(isUrl)) {
-        throw new BuildError(`${where}: ADD of a URL is not supported yet`, { hint: 'download the file into the repository and COPY it' });
       } else {
-        const selected = selectFiles(this.context, paths, dest, workdir, where);
+        const urls = instruction.keyword === 'ADD' ? paths.filter(isUrl) : [];
+        for (const url of urls) {
+          closers.push(await this.addUrl(url, instruction, dest, workdir, paths.length > 1, owner, chmod, where, entries, hash));
+        }
+        const local = paths.filter((p) => !urls.includes(p));
+        const selected = local.length > 0 ? selectFiles(this.context, local, urls.length > 0 ? posix.join(dest, '/') : dest, workdir, where) : [];
         for (const file of selected) {
           const projectPath = posix.join(this.context.dir, file.source);
+          if (instruction.keyword === 'ADD' && (await this.isArchive(projectPath))) {
+            // ADD unpacks a local archive into the destination directory.
+            const chowned = typeof instruction.flags.chown === 'string' && instruction.flags.chown !== '';
+            closers.push(await this.addArchive(projectPath, posix.resolve('/', workdir, dest).slice(1), chowned ? owner : undefined, where, entries, hash));
+            continue;
+          }
           const { digest, size } = await hashStream(() => this.services.files.openStream(projectPath, 'context'));
           const mode = chmod ?? (file.file.mode & 0o111 ? 0o755 : 0o644);
           if (file.file.type === 'symlink') {
@@ -382,6 +396,60 @@ class ImageBuilder {
       },
       dispose,
     };
+  }
+
+  private async isArchive(projectPath: string): Promise<boolean> {
+    const stream = this.services.files.openStream(projectPath, 'context');
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for await (const chunk of stream) {
+      chunks.push(chunk as Buffer);
+      length += (chunk as Buffer).length;
+      if (length >= 512) break;
+    }
+    stream.destroy();
+    const head = Buffer.concat(chunks);
+    return sniffCompression(head) !== 'none' || isTarHeader(head);
+  }
+
+  /** ADD of a local tar (plain or gzip): its entries under `targetDir`, with the archive's owners unless --chown overrides them. */
+  private async addArchive(projectPath: string, targetDir: string, owner: Owner | undefined, where: string, entries: LayerEntry[], hash: ReturnType<typeof createHash>): Promise<() => Promise<void>> {
+    const { digest } = await hashStream(() => this.services.files.openStream(projectPath, 'context'));
+    hash.update(`archive:${targetDir}:${digest}:${owner ? `${owner.uid}:${owner.gid}` : 'archive-owners'}\0`);
+    const archive = extractTarEntries(this.services.files.openStream(projectPath, 'context'), { tmpDir: this.services.tmpDir, what: `${where}: ADD ${projectPath}` });
+    const reroot = (path: string): string => (targetDir === '' ? path : `${targetDir}/${path}`);
+    try {
+      for await (const entry of archive) {
+        entries.push({
+          ...entry, path: reroot(entry.path),
+          ...(entry.type === 'hardlink' && entry.linkTarget ? { linkTarget: reroot(entry.linkTarget) } : {}),
+          ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
+        });
+      }
+    } catch (error) {
+      await archive.close();
+      throw error;
+    }
+    return () => archive.close();
+  }
+
+  /** ADD of a URL: downloaded (verified against --checksum when given) and written with mode 0600, as Docker does. */
+  private async addUrl(
+    url: string, instruction: ExpandedInstruction, dest: string, workdir: string, several: boolean, owner: Owner,
+    chmod: number | undefined, where: string, entries: LayerEntry[], hash: ReturnType<typeof createHash>,
+  ): Promise<() => Promise<void>> {
+    const expected = typeof instruction.flags.checksum === 'string' && instruction.flags.checksum !== '' ? instruction.flags.checksum : undefined;
+    const file = await downloadTo(url, this.services.tmpDir, where);
+    if (expected !== undefined && file.digest !== expected) {
+      await rm(file.path, { force: true });
+      throw new BuildError(`${where}: ADD ${url}: checksum mismatch, expected ${expected} but the download hashes to ${file.digest}`);
+    }
+    const name = posix.basename(new URL(url).pathname) || 'index.html';
+    const target = posix.resolve('/', workdir, dest.endsWith('/') || several ? posix.join(dest, name) : dest).slice(1);
+    const mode = chmod ?? 0o600;
+    entries.push({ path: target, type: 'file', mode, uid: owner.uid, gid: owner.gid, size: file.size, open: async () => createReadStream(file.path) });
+    hash.update(`url:${target}:${mode.toString(8)}:${owner.uid}:${owner.gid}:${file.digest}\0`);
+    return () => rm(file.path, { force: true });
   }
 
   /** Add the files COPY --from selects to `entries`; returns what releases their spooled contents. */
@@ -449,21 +517,19 @@ class ImageBuilder {
       // COPY --from keeps the owners of the source files unless --chown says otherwise.
       return instruction.flags.from ? { uid: 0, gid: 0, keep: true } : { uid: 0, gid: 0 };
     }
-    const [user, group] = spec.split(':') as [string, string | undefined];
-    const numeric = (s: string): boolean => /^\d+$/.test(s);
-    if (numeric(user) && (group === undefined || numeric(group))) {
-      return { uid: Number(user), gid: Number(group ?? user) };
+    const needs = chownNeedsLookup(spec);
+    let found = new Map<string, Buffer>();
+    if (needs.passwd || needs.group) {
+      const store = state.layerSource ?? this.services.storage.store;
+      found = await readFilesFromImage(store, state.layers, ['etc/passwd', 'etc/group'], { tmpDir: this.services.tmpDir });
     }
-    const store = state.layerSource ?? this.services.storage.store;
-    const filesFound = await readFilesFromImage(store, state.layers, ['etc/passwd', 'etc/group'], { tmpDir: this.services.tmpDir });
-    const passwd = parseIdFile(filesFound.get('etc/passwd'));
-    const groups = parseIdFile(filesFound.get('etc/group'));
-    const uidEntry = numeric(user) ? { id: Number(user) } : passwd.get(user);
-    if (!uidEntry) throw new BuildError(`${where}: --chown user "${user}" is not in the image's /etc/passwd`);
-    // Docker: a user without a group gets the same number as its uid for the gid.
-    const gid = group === undefined ? uidEntry.id : numeric(group) ? Number(group) : groups.get(group)?.id;
-    if (gid === undefined) throw new BuildError(`${where}: --chown group "${group}" is not in the image's /etc/group`);
-    return { uid: uidEntry.id, gid };
+    const passwd = found.get('etc/passwd');
+    const group = found.get('etc/group');
+    try {
+      return resolveChown(spec, passwd && parsePasswd(passwd), group && parseGroup(group));
+    } catch (error) {
+      throw new BuildError(`${where}: ${(error as Error).message}`, { cause: error, ...((error as BuildError).hint ? { hint: (error as BuildError).hint! } : {}) });
+    }
   }
 }
 
@@ -489,16 +555,6 @@ function baseIdentity(manifestDigest: string, config: ImageConfig): string {
   return content ? `slipway-stage:${content}` : manifestDigest;
 }
 
-function parseIdFile(bytes: Buffer | undefined): Map<string, { id: number; gid: number }> {
-  const out = new Map<string, { id: number; gid: number }>();
-  for (const line of (bytes?.toString('utf8') ?? '').split('\n')) {
-    const fields = line.split(':');
-    if (fields.length < 3 || fields[0] === '' || line.startsWith('#')) continue;
-    out.set(fields[0]!, { id: Number(fields[2]), gid: Number(fields[3] ?? fields[2]) });
-  }
-  return out;
-}
-
 function parseMode(text: string, where: string): number {
   if (!/^[0-7]{3,4}$/.test(text)) throw new BuildError(`${where}: --chmod=${text} is not an octal mode (symbolic modes are not supported)`);
   return parseInt(text, 8);
@@ -506,6 +562,29 @@ function parseMode(text: string, where: string): number {
 
 function isUrl(path: string): boolean {
   return /^https?:\/\//.test(path);
+}
+
+/** Download to a temp file, hashing on the way; the URL is not logged with credentials. */
+async function downloadTo(url: string, tmpDir: string, where: string): Promise<{ path: string; digest: string; size: number }> {
+  const response = await fetch(url, { redirect: 'follow' }).catch((error: unknown) => {
+    throw new BuildError(`${where}: ADD ${redactUrl(url)}: ${(error as Error).message}`, { cause: error });
+  });
+  if (!response.ok || response.body === null) {
+    throw new BuildError(`${where}: ADD ${redactUrl(url)}: the server answered ${response.status}`);
+  }
+  await mkdir(tmpDir, { recursive: true });
+  const path = join(tmpDir, `add-${randomUUID()}`);
+  const hash = createHash('sha256');
+  let size = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      size += chunk.length;
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+  await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), counter, createWriteStream(path));
+  return { path, digest: `sha256:${hash.digest('hex')}`, size };
 }
 
 async function hashStream(open: () => NodeJS.ReadableStream): Promise<{ digest: string; size: number }> {

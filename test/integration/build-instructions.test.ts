@@ -1,0 +1,144 @@
+// Instruction-level behaviour of the builder, read back from the registry with skopeo and through the client.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/program.js';
+import { readFileFromImage, readImageFiles } from '../../src/build/layer/image-files.js';
+import { staticCredentials } from '../../src/registry/auth/credentials.js';
+import { RegistryClient } from '../../src/registry/client.js';
+import { RegistryStore } from '../../src/store/registry-store.js';
+import { uniqueRepo } from '../support/images.js';
+import { registries, skopeoInspect } from '../support/registries.js';
+
+const run = promisify(execFile);
+const client = new RegistryClient({ credentials: staticCredentials({}) });
+let server: Server;
+let serverUrl: string;
+const served = Buffer.from('downloaded content\n');
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    if (req.url === '/files/data.txt') res.end(served);
+    else { res.statusCode = 404; res.end(); }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  serverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await client.close();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+async function project(files: Record<string, string | Buffer>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'slipway-instr-'));
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+  const git = (...args: string[]) => run('git', ['-c', 'user.email=t@example.org', '-c', 'user.name=t', ...args], { cwd: dir });
+  await git('init', '-q');
+  await git('add', '-A');
+  await git('commit', '-qm', 'fixture');
+  return dir;
+}
+
+async function build(dir: string, argv: string[]): Promise<{ code: number; out: string }> {
+  let out = '';
+  const code = await runCli(['build', '--dir', dir, ...argv], {
+    io: { stdout: (t) => { out += t; }, stderr: (t) => { out += t; } },
+    env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), SLIPWAY_HOME: join(dir, '.home') },
+  });
+  return { code, out };
+}
+
+function tagOf(out: string, image: string): string {
+  const match = new RegExp(`^image ${image}: \\S+?:([0-9a-f]{56}(?:-\\d{13})?)$`, 'm').exec(out);
+  if (!match) throw new Error(`no tag for ${image} in:\n${out}`);
+  return match[1]!;
+}
+
+async function tarGz(entries: Record<string, string>): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), 'slipway-tar-'));
+  for (const [path, content] of Object.entries(entries)) {
+    await mkdir(dirname(join(dir, 'root', path)), { recursive: true });
+    await writeFile(join(dir, 'root', path), content);
+  }
+  await run('tar', ['-czf', join(dir, 'a.tar.gz'), '-C', join(dir, 'root'), '--owner=7', '--group=8', '.']);
+  const { readFile } = await import('node:fs/promises');
+  return readFile(join(dir, 'a.tar.gz'));
+}
+
+describe('builder instructions', () => {
+  it('ADD extracts a local archive, downloads a URL with --checksum, and --chown resolves names from /etc/passwd', async () => {
+    const { plain } = registries();
+    const repo = `${plain.host}/${uniqueRepo('instr/add')}`;
+    const sum = `sha256:${createHash('sha256').update(served).digest('hex')}`;
+    const dir = await project({
+      'werf.yaml': 'project: instr\nconfigVersion: 1\n---\nimage: base\ndockerfile: base.Dockerfile\n---\nimage: app\ndockerfile: app.Dockerfile\ndependencies:\n- image: base\n  imports:\n  - type: ImageName\n    targetBuildArg: BASE\n',
+      'base.Dockerfile': 'FROM scratch\nCOPY passwd /etc/passwd\nCOPY group /etc/group\n',
+      'app.Dockerfile': `ARG BASE\nFROM \${BASE}\nADD bundle.tar.gz /opt/bundle/\nADD --checksum=${sum} ${serverUrl}/files/data.txt /data/\nCOPY --chown=app:staff --chmod=640 conf.ini /etc/app.ini\n`,
+      passwd: 'root:x:0:0:root:/root:/bin/sh\napp:x:1001:1001::/home/app:/bin/sh\n',
+      group: 'root:x:0:\nstaff:x:50:\n',
+      'bundle.tar.gz': await tarGz({ 'bin/tool': 'tool', 'README': 'read me' }),
+      'conf.ini': 'a=1\n',
+    });
+    const { code, out } = await build(dir, ['--repo', repo]);
+    expect(code, out).toBe(0);
+    const ref = `${repo}:${tagOf(out, 'app')}`;
+    const manifest = await skopeoInspect(ref, { raw: true }) as { layers: { digest: string; size: number; mediaType: string }[] };
+    const [registry, ...rest] = repo.split('/');
+    const store = new RegistryStore(client, { registry: registry!, repository: rest.join('/') });
+    const files = await readImageFiles(store, manifest.layers, () => true);
+    try {
+      const byPath = new Map(files.entries.map((e) => [e.path, e]));
+      expect(byPath.get('opt/bundle/bin/tool')).toMatchObject({ type: 'file', uid: 7, gid: 8 });
+      expect(byPath.get('opt/bundle/README')).toMatchObject({ type: 'file' });
+      expect(byPath.get('data/data.txt')).toMatchObject({ type: 'file', mode: 0o600, size: served.length });
+      expect(byPath.get('etc/app.ini')).toMatchObject({ type: 'file', mode: 0o640, uid: 1001, gid: 50 });
+    } finally {
+      await files.close();
+    }
+    expect((await readFileFromImage(store, manifest.layers, 'data/data.txt'))?.equals(served)).toBe(true);
+  });
+
+  it('fails on an ADD --checksum mismatch, naming the file and line', async () => {
+    const dir = await project({
+      'werf.yaml': 'project: instr\nconfigVersion: 1\n---\nimage: app\ndockerfile: Dockerfile\n',
+      Dockerfile: `FROM scratch\nADD --checksum=sha256:${'0'.repeat(64)} ${serverUrl}/files/data.txt /data.txt\n`,
+    });
+    const { code, out } = await build(dir, []);
+    expect(code).toBe(1);
+    expect(out).toMatch(/^Error: Dockerfile:2: ADD .*checksum mismatch/m);
+  });
+
+  it('builds several platforms into an index under the 56-hex tag, and runs ONBUILD triggers of a base', async () => {
+    const { plain } = registries();
+    const repo = `${plain.host}/${uniqueRepo('instr/multi')}`;
+    const dir = await project({
+      'werf.yaml': 'project: instr\nconfigVersion: 1\n---\nimage: base\ndockerfile: base.Dockerfile\nplatform: [linux/amd64, linux/arm64]\n---\nimage: app\ndockerfile: app.Dockerfile\nplatform: [linux/amd64, linux/arm64]\ndependencies:\n- image: base\n  imports:\n  - type: ImageName\n    targetBuildArg: BASE\n',
+      'base.Dockerfile': 'FROM scratch\nONBUILD LABEL triggered=yes\nONBUILD COPY marker.txt /marker.txt\n',
+      'app.Dockerfile': 'ARG BASE\nFROM ${BASE}\nARG TARGETARCH\nENV ARCH=${TARGETARCH}\n',
+      'marker.txt': 'onbuild\n',
+    });
+    const { code, out } = await build(dir, ['--repo', repo]);
+    expect(code, out).toBe(0);
+    const tag = tagOf(out, 'app');
+    expect(tag).toMatch(/^[0-9a-f]{56}$/);
+    const index = await skopeoInspect(`${repo}:${tag}`, { raw: true }) as { mediaType: string; manifests: { digest: string; platform: { architecture: string } }[] };
+    expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+    expect(index.manifests.map((m) => m.platform.architecture).sort()).toEqual(['amd64', 'arm64']);
+    for (const child of index.manifests) {
+      const config = await skopeoInspect(`${repo}@${child.digest}`, { config: true }) as { architecture: string; config: { Env: string[]; Labels: Record<string, string>; OnBuild?: string[] | null } };
+      expect(config.config.Env).toContain(`ARCH=${child.platform.architecture}`);
+      expect(config.config.Labels.triggered).toBe('yes');
+      expect(config.config.OnBuild ?? []).toEqual([]);
+      expect(config.architecture).toBe(child.platform.architecture);
+    }
+  });
+});
