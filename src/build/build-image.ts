@@ -37,7 +37,16 @@ import type { BuiltLayer, LayerEntry } from './layer/types.js';
 /** Slipway's own cache version: bump it when stage contents change for the same inputs. */
 export const SLIPWAY_CACHE_VERSION = '1';
 
+/** `-Z`: a stage that would have to be built. */
+export class StageNotBuiltError extends BuildError {
+  constructor(readonly image: string, readonly stage: string) {
+    super(`image ${image}: stage ${stage} is not in the stages storage`);
+  }
+}
+
 export interface BuildServices {
+  /** `--require-built-images`: fail instead of building a missing stage. */
+  requireBuilt?: boolean;
   client: RegistryClient;
   storage: StagesStorage;
   files: ProjectFiles;
@@ -168,7 +177,13 @@ class ImageBuilder {
     }
     for (const instruction of stage.instructions) await this.step(stage, state, instruction);
     // A stage that changed nothing (e.g. only FROM) is still an image of its own.
-    if (state.published === undefined) await this.publish(state, undefined, `${stage.name ?? stage.index}/from@${stage.line}`);
+    if (state.published === undefined) {
+      const stageName = `${stage.name ?? stage.index}/from@${stage.line}`;
+      const found = await this.services.storage.findStage(state.digest);
+      if (found) await this.adopt(state, found);
+      else if (this.services.requireBuilt) throw new StageNotBuiltError(this.input.name, stageName);
+      else await this.publish(state, undefined, stageName);
+    }
     return state;
   }
 
@@ -248,6 +263,10 @@ class ImageBuilder {
       this.records.push({ name: stageName, digest, tag: found.tag, reused: true });
       this.services.log.stageReused(this.input.name, stageName, found.tag);
       return;
+    }
+    if (this.services.requireBuilt) {
+      await layerWork?.dispose();
+      throw new StageNotBuiltError(this.input.name, stageName);
     }
     this.services.log.stageBuilding(this.input.name, stageName);
     const config = state.config;

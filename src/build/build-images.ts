@@ -11,7 +11,7 @@ import type { ProjectFiles } from '../config/project-files.js';
 import { imageLogName, resolveDependencyOrder, type WerfConfig, type WerfImage } from '../config/index.js';
 import type { RegistryClient } from '../registry/client.js';
 import { multiplatformDigestOf, type StagesStorage } from '../stages/index.js';
-import { buildDockerfileImage, type BuildLog, type PlatformImage } from './build-image.js';
+import { StageNotBuiltError, buildDockerfileImage, type BuildLog, type PlatformImage } from './build-image.js';
 
 export interface BuildImagesOptions {
   config: WerfConfig;
@@ -28,6 +28,8 @@ export interface BuildImagesOptions {
   version: string;
   /** Where layers are assembled before upload. */
   tmpDir?: string;
+  /** `-Z`: build nothing; fail naming every image that has a missing stage. */
+  requireBuilt?: boolean;
 }
 
 export interface BuiltImage {
@@ -70,10 +72,21 @@ export async function buildImages(options: BuildImagesOptions): Promise<BuildRes
       const deps = [...new Set(image.dependencies.map((d) => d.image))];
       const started = Promise.all(deps.map((name) => results.get(name)!)).then((built) =>
         limit(() => buildOne(options, image, new Map(built.map((b) => [b.name, b])), tmpRoot)));
-      started.catch(() => limit.clearQueue());
+      // -Z reports every image that misses a stage, so the others run on; otherwise the first failure stops the queue.
+      started.catch(() => { if (!options.requireBuilt) limit.clearQueue(); });
       results.set(image.name, started);
     }
-    const images = await Promise.all(order.map((image) => results.get(image.name)!));
+    const settled = await Promise.allSettled(order.map((image) => results.get(image.name)!));
+    const missing = settled.flatMap((r) => (r.status === 'rejected' && r.reason instanceof StageNotBuiltError ? [r.reason] : []));
+    if (missing.length > 0) {
+      const names = [...new Set(missing.map((e) => e.image))].sort();
+      throw new BuildError(`--require-built-images: ${names.length === 1 ? 'image' : 'images'} ${names.join(', ')} would need building (first missing stage: ${missing[0]!.stage})`, {
+        hint: 'run slipway build with the same --repo first, or drop -Z',
+      });
+    }
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const images = settled.map((r) => (r as PromiseFulfilledResult<BuiltImage>).value);
     const wanted = new Set(options.images.map((i) => i.name));
     const stagesBuilt = images.reduce((n, i) => n + i.platforms.reduce((m, p) => m + p.built, 0), 0);
     const stagesReused = images.reduce((n, i) => n + i.platforms.reduce((m, p) => m + p.reused, 0), 0);
@@ -99,6 +112,7 @@ async function buildOne(options: BuildImagesOptions, image: WerfImage, dependenc
   const buildArgs = { ...image.args, ...dependencyArgs(image, dependencies) };
   const platforms = targetPlatforms(options, image);
   const services = {
+    requireBuilt: options.requireBuilt ?? false,
     client: options.client, storage: options.storage, files: options.files, project: options.config.project,
     version: options.version, tmpDir, log: options.log,
   };

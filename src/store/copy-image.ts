@@ -9,6 +9,8 @@ import type { BlobWriteResult, ImageStore } from './image-store.js';
 export interface CopyOptions {
   /** Tag to write at the destination; without one the manifest is stored by digest only. */
   tag?: string;
+  /** Several tags in one destination: blobs move once, then each tag is one manifest PUT. */
+  tags?: readonly string[];
   /** Blobs moved at once. */
   concurrency?: number;
   onBlob?: (descriptor: Descriptor, result: BlobWriteResult) => void;
@@ -17,8 +19,10 @@ export interface CopyOptions {
 export interface CopyResult {
   digest: string;
   mediaType: string;
-  /** The destination already held this exact manifest under the tag: nothing was moved. */
+  /** The destination already held this exact manifest under every tag: nothing was moved. */
   skipped: boolean;
+  /** The tags that already pointed at this manifest and were left alone. */
+  upToDate: string[];
   blobs: Record<BlobWriteResult, number>;
   /** Bytes of blobs that were uploaded (not mounted, not already present). */
   bytesUploaded: number;
@@ -29,10 +33,18 @@ export const DEFAULT_COPY_CONCURRENCY = 6;
 /** Copy `srcTarget` (a tag or digest) of `src` into `dst`. */
 export async function copyImage(src: ImageStore, srcTarget: string, dst: ImageStore, options: CopyOptions = {}): Promise<CopyResult> {
   const top = await src.getManifest(srcTarget);
-  const result: CopyResult = { digest: top.digest, mediaType: top.mediaType, skipped: false, blobs: { present: 0, mounted: 0, uploaded: 0 }, bytesUploaded: 0 };
+  const result: CopyResult = { digest: top.digest, mediaType: top.mediaType, skipped: false, upToDate: [], blobs: { present: 0, mounted: 0, uploaded: 0 }, bytesUploaded: 0 };
+  const tags = options.tags ?? (options.tag !== undefined ? [options.tag] : []);
 
-  const existing = await dst.resolve(options.tag ?? top.digest);
-  if (existing?.digest === top.digest) return { ...result, skipped: true };
+  // One HEAD per tag (or for the digest): a tag that already points at this manifest needs nothing.
+  const pending: (string | undefined)[] = [];
+  for (const tag of tags.length > 0 ? tags : [undefined]) {
+    const existing = await dst.resolve(tag ?? top.digest);
+    if (existing?.digest === top.digest) {
+      if (tag !== undefined) result.upToDate.push(tag);
+    } else pending.push(tag);
+  }
+  if (pending.length === 0) return { ...result, skipped: true };
 
   const children = top.kind === 'index' ? await missingChildren(src, dst, top) : [];
   const images = top.kind === 'image' ? [top] : children.filter((c) => c.kind === 'image');
@@ -40,7 +52,7 @@ export async function copyImage(src: ImageStore, srcTarget: string, dst: ImageSt
 
   // Children of an index before the index: a registry refuses an index whose manifests are missing.
   for (const child of children) await dst.putManifest(child);
-  await dst.putManifest(top, options.tag);
+  for (const tag of pending) await dst.putManifest(top, tag);
   return result;
 }
 
