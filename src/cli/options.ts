@@ -299,6 +299,67 @@ export const OPTIONS = defineOptionTable({
     // werf's `config list` spells it --final-images-only (and the deprecated --images-only).
     aliases: ['--final-images-only', '--images-only'],
   },
+  // Export (werf's cmd/werf/export/export.go; werf-reference.md §1.2, §2, §4.3; src/export/).
+  tag: {
+    flag: '--tag',
+    value: 'string[]',
+    valueName: 'template',
+    help:
+      'Destination of the exported images, a tag template; repeat for several (at least one is required). ' +
+      '%image% is the image name, %image_slug% its slug, %image_safe_slug% the name itself when it is a valid tag ' +
+      'and else its slug with a hash, %image_content_based_tag% the content-based tag of the image. With several ' +
+      'images the template must tell them apart (e.g. REPO:TAG-%image% or REPO-%image%:TAG). Name the registry: ' +
+      'index.docker.io/ORG/REPO for Docker Hub; oci:DIR[:TAG] and oci-archive:FILE[:TAG] write locally',
+    // werf reads no env var for --tag (WERF_TAG belongs to its bundle commands).
+  },
+  addLabel: {
+    flag: '--add-label',
+    value: 'string[]',
+    valueName: 'key=value',
+    envPrefix: true,
+    help:
+      'Add a label to the exported images; repeat for several. One value may hold several KEY=VALUE pairs ' +
+      'separated by --add-label-separator. Env values come first, later pairs win',
+    slipwayEnv: ['SLIPWAY_EXPORT_ADD_LABEL'],
+    werfEnv: ['WERF_EXPORT_ADD_LABEL'],
+  },
+  addLabelSeparator: {
+    flag: '--add-label-separator',
+    value: 'string',
+    valueName: 'separator',
+    default: '\n',
+    help: 'Separator between several KEY=VALUE pairs in one --add-label value',
+    slipwayEnv: ['SLIPWAY_EXPORT_ADD_LABEL_SEPARATOR'],
+    werfEnv: ['WERF_EXPORT_ADD_LABEL_SEPARATOR'],
+    defaultHelp: 'a newline',
+  },
+  addAnnotation: {
+    flag: '--add-annotation',
+    value: 'string[]',
+    valueName: 'key=value',
+    envPrefix: true,
+    help: 'Add an annotation to the manifests of the exported images (and to the index of a multi-platform image); repeat for several',
+    slipwayEnv: ['SLIPWAY_EXPORT_ADD_ANNOTATION'],
+  },
+  requireBuiltImages: {
+    flag: '--require-built-images',
+    short: '-Z',
+    value: 'boolean',
+    help: 'Build nothing: fail, naming the images, if any stage is missing from the stages storage',
+    werfEnv: ['WERF_REQUIRE_BUILT_IMAGES'],
+  },
+  useBuildReport: {
+    flag: '--use-build-report',
+    value: 'boolean',
+    help: 'Build nothing: export exactly the images a build report (--build-report-path) names',
+    werfEnv: ['WERF_USE_BUILD_REPORT'],
+  },
+  exportReportPath: {
+    flag: '--export-report-path',
+    value: 'string',
+    valueName: 'path',
+    help: 'Write a JSON report of the export (image, platforms, source, destination, digest, media type, skipped) to this file',
+  },
 });
 
 export type Options = typeof OPTIONS;

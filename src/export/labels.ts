@@ -1,0 +1,181 @@
+// What export does to labels and annotations (werf-reference.md §4.2, §4.3), and how `--add-label`,
+// `--add-label-separator` and `--add-annotation` are read. Pure.
+//
+// Environment (decided here, consistent with the option table in src/cli/options.ts, which resolves these):
+//   - `--add-label` values come from `SLIPWAY_EXPORT_ADD_LABEL_*` (and the table's automatic `SLIPWAY_ADD_LABEL_*`)
+//     or, when none of Slipway's is set, from werf's `WERF_EXPORT_ADD_LABEL_*`: Slipway's family replaces werf's,
+//     as for every `envPrefix` option of the table. Within the family the values are ordered by the full
+//     `NAME=VALUE` string (werf's PredefinedValuesByEnvNamePrefix); the `..._SEPARATOR` variables are not labels.
+//     Env values come before command-line values, and later pairs win, so the command line wins.
+//   - the separator: `--add-label-separator`, else `SLIPWAY_ADD_LABEL_SEPARATOR` / `SLIPWAY_EXPORT_ADD_LABEL_SEPARATOR`,
+//     else `WERF_EXPORT_ADD_LABEL_SEPARATOR`, each only when non-empty; default a newline.
+
+import { UsageError } from '../errors.js';
+import { pickOptions, resolveOptions, type Env } from '../cli/options.js';
+
+/** The default `--add-label-separator`: a newline (werf changed it from `,` in 2025). */
+export const DEFAULT_ADD_LABEL_SEPARATOR = '\n';
+
+const KEY_VALUE_SEPARATOR = '=';
+
+// ---------------------------------------------------------------------------------------------------------
+// Go's %q
+
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
+
+/**
+ * Go's `strconv.Quote` (what `%q` prints for a string): double quotes, `\"` and `\\`, `\a \b \f \n \r \t \v`,
+ * `\xNN` for other ASCII control characters, `\uNNNN` / `\UNNNNNNNN` for non-printable code points; printable
+ * Unicode (letters, marks, numbers, punctuation, symbols, and the ASCII space) as is.
+ */
+export function goQuote(value: string): string {
+  let out = '"';
+  for (const char of value) {
+    const code = char.codePointAt(0)!;
+    if (char === '"' || char === '\\') {
+      out += `\\${char}`;
+    } else if (code === 0x20 || (code > 0x20 && code < 0x7f) || (code >= 0x80 && PRINTABLE.test(char))) {
+      out += char;
+    } else {
+      switch (char) {
+        case '\x07':
+          out += '\\a';
+          break;
+        case '\b':
+          out += '\\b';
+          break;
+        case '\f':
+          out += '\\f';
+          break;
+        case '\n':
+          out += '\\n';
+          break;
+        case '\r':
+          out += '\\r';
+          break;
+        case '\t':
+          out += '\\t';
+          break;
+        case '\v':
+          out += '\\v';
+          break;
+        default:
+          if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+          else if (code < 0x10000) out += `\\u${code.toString(16).padStart(4, '0')}`;
+          else out += `\\U${code.toString(16).padStart(8, '0')}`;
+      }
+    }
+  }
+  return `${out}"`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// --add-label, --add-annotation
+
+/** Go's `strings.Split`: an empty separator splits into code points (and an empty string into nothing). */
+function goSplit(value: string, separator: string): string[] {
+  if (separator === '') return Array.from(value);
+  return value.split(separator);
+}
+
+/** Go's `strings.SplitN(pair, "=", 2)` checked as werf does: two parts and a non-empty key. */
+function splitPair(pair: string): [string, string] | undefined {
+  const at = pair.indexOf(KEY_VALUE_SEPARATOR);
+  if (at <= 0) return undefined;
+  return [pair.slice(0, at), pair.slice(at + KEY_VALUE_SEPARATOR.length)];
+}
+
+function invalidPair(pair: string): string {
+  return `invalid key=value pair ${goQuote(pair)} (${goQuote(KEY_VALUE_SEPARATOR)})`;
+}
+
+/**
+ * werf's `InputArrayToKeyValueMap` over the env values, then the command-line values: each value is split on
+ * `separator` (Go's strings.Split), each piece on its first `=`; the key must be non-empty, the value may be empty
+ * or hold more `=`; no trimming or unquoting. Later pairs win. Throws werf's error:
+ * `unsupported --add-label value: invalid value "<value>" ("<sep>"): invalid key=value pair "<piece>" ("=")`.
+ *
+ * Note: the table's resolved `options.addLabel` already holds the env values first; pass it as `cliValues` with
+ * `envValues` empty (or pass command-line values and `addLabelEnvValues(env)`: the same result).
+ */
+export function parseAddLabels(
+  cliValues: readonly string[],
+  envValues: readonly string[],
+  separator: string,
+): Record<string, string> {
+  const result = new Map<string, string>();
+  for (const value of [...envValues, ...cliValues]) {
+    const pairs: [string, string][] = [];
+    for (const piece of goSplit(value, separator)) {
+      const pair = splitPair(piece);
+      if (pair === undefined) {
+        throw new UsageError(
+          `unsupported --add-label value: invalid value ${goQuote(value)} (${goQuote(separator)}): ${invalidPair(piece)}`,
+          { hint: `write KEY=VALUE; several pairs in one value are separated by --add-label-separator (here ${goQuote(separator)})` },
+        );
+      }
+      pairs.push(pair);
+    }
+    for (const [key, pairValue] of pairs) result.set(key, pairValue);
+  }
+  return Object.fromEntries(result);
+}
+
+/** The `--add-label` values from the environment, in order (see the header: Slipway's family, else werf's). */
+export function addLabelEnvValues(env: Env): string[] {
+  return resolveOptions(pickOptions(['addLabel']), {}, env).addLabel;
+}
+
+/** The `--add-label-separator` in force: the flag, else the env vars when non-empty, else a newline. */
+export function separatorFrom(flagValue: string | undefined, env: Env): string {
+  const cli = flagValue === undefined ? {} : { addLabelSeparator: flagValue };
+  return resolveOptions(pickOptions(['addLabelSeparator']), cli, env).addLabelSeparator;
+}
+
+/**
+ * `--add-annotation K=V` values (one pair each, the `--add-label` pair rule: split on the first `=`, non-empty
+ * key, the value may be empty). Later values win. Throws a UsageError naming the value.
+ */
+export function parseAnnotations(values: readonly string[]): Record<string, string> {
+  const result = new Map<string, string>();
+  for (const value of values) {
+    const pair = splitPair(value);
+    if (pair === undefined) {
+      throw new UsageError(`unsupported --add-annotation value: ${invalidPair(value)}`, { hint: 'write KEY=VALUE' });
+    }
+    result.set(pair[0], pair[1]);
+  }
+  return Object.fromEntries(result);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The label edit
+
+/**
+ * A label export removes: Slipway's (`slipway`, `slipway-*`, `slipway.io/*`) and werf's by werf's own rule, every
+ * key that starts with `werf` (so `werf.io/…`, and a user's `werfish` too; `io.werf.x` stays). Case-sensitive.
+ */
+export function isExportRemovedLabel(key: string): boolean {
+  return key === 'slipway' || key.startsWith('slipway-') || key.startsWith('slipway.io/') || key.startsWith('werf');
+}
+
+/**
+ * The labels of an exported image config: the source labels without the removed ones (in their order), then the
+ * added ones set over them (an added `werf-foo` survives). Returns undefined when the source had no labels
+ * (absent or null) and nothing is added: leave the config's `Labels` as it was. Otherwise an object, possibly
+ * empty when every source label was removed. The input is not modified.
+ */
+export function exportLabels(
+  labels: Readonly<Record<string, string>> | null | undefined,
+  add: Readonly<Record<string, string>>,
+): Record<string, string> | undefined {
+  const added = Object.entries(add);
+  if ((labels === null || labels === undefined) && added.length === 0) return undefined;
+  // A Map, then Object.fromEntries: keys such as `__proto__` stay plain labels.
+  const result = new Map<string, string>();
+  for (const [key, value] of Object.entries(labels ?? {})) {
+    if (!isExportRemovedLabel(key)) result.set(key, value);
+  }
+  for (const [key, value] of added) result.set(key, value);
+  return Object.fromEntries(result);
+}
