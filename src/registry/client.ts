@@ -242,7 +242,9 @@ export class RegistryClient {
           if (offset > 0 && res.status === 200) skip = offset;
           else if (offset > 0 && res.status !== 206) throw await errorFromResponse(res, 'GET', what, repo.registry);
           for await (const chunk of res.body) {
-            let buf = Buffer.from(chunk as Uint8Array);
+            // A view, not a copy: copying every chunk cost a tenth of a cross-registry copy's CPU.
+            const bytes = chunk as Uint8Array;
+            let buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
             if (skip > 0) {
               const dropped = Math.min(skip, buf.length);
               skip -= dropped;

@@ -59,7 +59,10 @@ export class RegistryStore implements ImageStore {
   }
 
   async writeBlob(source: BlobSource): Promise<BlobWriteResult> {
-    if (await this.hasBlob(source.descriptor.digest)) return 'present';
+    // A mount answers 201 for a blob that is already here too: no HEAD needed before it.
+    const mountable = source.mountFrom !== undefined && source.mountFrom.registry === this.repository.registry
+      && source.mountFrom.repository !== this.repository.repository;
+    if (!mountable && (await this.hasBlob(source.descriptor.digest))) return 'present';
     return this.client.uploadBlob(this.repository, source);
   }
 
