@@ -183,6 +183,18 @@ describe('readImageFiles', () => {
     }
   });
 
+  it('writes through a symlinked parent directory, as extraction on a filesystem does', async () => {
+    const base = await pushLayer([dirEntry('usr/bin'), { path: 'bin', type: 'symlink', mode: 0o777, uid: 0, gid: 0, linkTarget: '/usr/bin' }, file('usr/bin/old', 'old')]);
+    const upper = await createLayer([file('bin/new', 'new'), whiteout('bin/old')], { tmpDir: tmp, parentDirs: 'omit', compression: 'none' });
+    const upperDescriptor = await pushBytes(await readFile(upper.path), upper.mediaType);
+    const files = await readImageFiles(store, [base, upperDescriptor], () => true, { tmpDir: tmp });
+    try {
+      expect(files.entries.map((e) => `${e.type} ${e.path}`)).toEqual(['symlink bin', 'dir usr', 'dir usr/bin', 'file usr/bin/new']);
+    } finally {
+      await files.close();
+    }
+  });
+
   it('reads layers written by GNU tar, and refuses to copy a fifo', async () => {
     const src = join(dir, 'src');
     await mkdir(join(src, 'app'), { recursive: true });

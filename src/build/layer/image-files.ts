@@ -4,8 +4,9 @@
 // when gzip, into a tree of paths. Whiteouts (`.wh.<name>`) and opaque directories
 // (`.wh..wh..opq`) remove what the layers below put there, never what their own layer
 // adds; a later entry replaces an earlier one, except that a directory over a directory
-// keeps its children. Hard links resolve to the file they point at, as it was when the
-// link's layer was applied, and come out as plain files sharing its content.
+// keeps its children; an entry below a symlinked directory lands where the symlink leads.
+// Hard links resolve to the file they point at, as it was when the link's layer was
+// applied, and come out as plain files sharing its content.
 //
 // Only metadata is kept in memory. The content of the files the caller wants is spooled
 // to temp files during the same pass; a wanted file whose content was not spooled (a hard
@@ -99,16 +100,6 @@ function purgeLower(dir: Node, layer: number): void {
 class ImageTree {
   readonly root: Node = newDir(-1);
 
-  get(path: string): Node | undefined {
-    if (path === '') return this.root;
-    let node: Node | undefined = this.root;
-    for (const part of path.split('/')) {
-      node = node.children?.get(part);
-      if (node === undefined) return undefined;
-    }
-    return node;
-  }
-
   /** The directory at `path`, created (or made from a non-directory) as an extractor would: 0755 root:root. */
   ensureDir(path: string, layer: number): Node {
     let node = this.root;
@@ -124,8 +115,20 @@ class ImageTree {
     return node;
   }
 
+  /**
+   * The directory an entry at `path` lands in. Like an extractor writing through the
+   * filesystem, a symlink among the parents is followed (within the root); a missing
+   * parent is created.
+   */
+  private parentOf(path: string, layer: number): Node {
+    const dir = dirname(path);
+    const resolved = dir === '' ? undefined : this.resolve(dir, true);
+    if (resolved?.node.type === 'dir') return resolved.node;
+    return this.ensureDir(dir, layer);
+  }
+
   set(path: string, node: Node): void {
-    const parent = this.ensureDir(dirname(path), node.layer);
+    const parent = this.parentOf(path, node.layer);
     const name = basename(path);
     const existing = parent.children!.get(name);
     if (existing?.type === 'dir' && node.type === 'dir') {
@@ -139,14 +142,14 @@ class ImageTree {
   }
 
   whiteout(path: string, layer: number): void {
-    const parent = this.get(dirname(path));
+    const parent = dirname(path) === '' ? this.root : this.resolve(dirname(path), true)?.node;
     const name = basename(path);
     const child = parent?.children?.get(name);
     if (child !== undefined && removeLower(child, layer)) parent!.children!.delete(name);
   }
 
   opaque(path: string, layer: number): void {
-    const dir = this.get(path);
+    const dir = this.resolve(path, true)?.node;
     if (dir?.type === 'dir') purgeLower(dir, layer);
     else this.ensureDir(path, layer);
   }
@@ -335,7 +338,7 @@ export async function readImageFiles(
             break;
           }
           case 'hardlink': {
-            const target = tree.get(record.linkTarget ?? '');
+            const target = tree.resolve(record.linkTarget ?? '', false)?.node;
             if (target === undefined || (target.type !== 'file' && target.type !== 'symlink')) {
               if (wanted(path)) {
                 throw new BuildError(`${what}: "/${path}" is a hard link to "/${record.linkTarget ?? ''}", which is ${target === undefined ? 'missing' : `a ${target.type}`}`);
