@@ -136,10 +136,15 @@ export function parseTagTemplate(raw: string): TagTemplate {
     }
     const name = inner.replace(GO_SPACES_AT_START, '').replace(GO_SPACES_AT_END, '');
     if (name === '') throw syntaxError(raw, open, 'missing value for command');
+    // Go reports the first name that is no function, even among arguments (`%image foo%`).
+    const words = name.split(/[ \t\r\n]+/);
+    const undefinedName = words.every((word) => GO_IDENTIFIER.test(word))
+      ? words.find((word) => !isPattern(word) && !GO_RESERVED.has(word))
+      : undefined;
     if (isPattern(name)) {
       parts.push({ kind: 'pattern', pattern: name });
-    } else if (GO_IDENTIFIER.test(name) && !GO_RESERVED.has(name)) {
-      throw syntaxError(raw, open, `function ${goQuote(name)} not defined`);
+    } else if (undefinedName !== undefined) {
+      throw syntaxError(raw, open, `function ${goQuote(undefinedName)} not defined`);
     } else {
       throw syntaxError(
         raw,
