@@ -1,0 +1,2 @@
+FROM scratch
+COPY site/index.html /usr/share/doc/hello/index.html

@@ -1,0 +1,7 @@
+ARG BASE_IMAGE
+FROM ${BASE_IMAGE}
+WORKDIR /srv/www
+COPY site/ ./
+EXPOSE 8080
+USER 65534:65534
+CMD ["/srv/www/index.html"]
