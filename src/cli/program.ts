@@ -9,12 +9,13 @@ import { versionCommand } from './commands/version.js';
 import { copyCommand } from './commands/copy.js';
 import { buildCommand } from './commands/build.js';
 import { exportCommand } from './commands/export.js';
+import { slugifyCommand } from './commands/slugify.js';
 import { configCommand } from './commands/config.js';
 import { EXIT_OK, exitCodeFor, formatError, splitCommanderMessage } from './exit.js';
 import { addOptions, GLOBAL_OPTION_NAMES, normalizeBooleanAssignments, pickOptions, resolveOptions } from './options.js';
 
 /** Every command, in the order `slipway --help` lists them. Add a command here and nowhere else. */
-export const COMMANDS: readonly SlipwayCommand[] = [versionCommand, buildCommand, exportCommand, copyCommand, configCommand];
+export const COMMANDS: readonly SlipwayCommand[] = [versionCommand, buildCommand, exportCommand, copyCommand, configCommand, slugifyCommand];
 
 const PROGRAM_NAME = 'slipway';
 

@@ -8,6 +8,7 @@ import { copyImage } from '../store/copy-image.js';
 import type { ImageStore } from '../store/image-store.js';
 import { openLocation } from '../store/open-store.js';
 import { relabel, type ExportEdit } from './relabel.js';
+import { parseDestination } from './tag-template.js';
 
 /** An image to export: where its content-based tag lives. */
 export interface ExportSource {
@@ -32,8 +33,8 @@ export interface ExportedDestination {
 }
 
 export interface ExportLog {
-  image(name: string): void;
-  destination(name: string, destination: string, digest: string, skipped: boolean): void;
+  /** Called once per image when all its destinations are written, so parallel exports log whole blocks. */
+  imageExported(name: string, destinations: readonly ExportedDestination[]): void;
 }
 
 export interface ExportImagesOptions {
@@ -49,44 +50,66 @@ export interface ExportImagesOptions {
 export async function exportImages(options: ExportImagesOptions): Promise<ExportedDestination[]> {
   const limit = pLimit(options.parallelTasksLimit !== undefined && options.parallelTasksLimit > 0 ? options.parallelTasksLimit : Infinity);
   const sorted = [...options.sources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const results = await Promise.all(sorted.map((source) => limit(() => exportOne(options, source))));
-  return results.flat();
+  const stores = new DestinationStores(options.client);
+  try {
+    const results = await Promise.all(sorted.map((source) => limit(() => exportOne(options, stores, source))));
+    return results.flat();
+  } finally {
+    await stores.close();
+  }
 }
 
-async function exportOne(options: ExportImagesOptions, source: ExportSource): Promise<ExportedDestination[]> {
-  options.log.image(source.name);
+/**
+ * Destination stores, opened once per run and shared by every image: several images
+ * exported into one OCI layout or archive must write through one store.
+ */
+class DestinationStores {
+  private readonly opened = new Map<string, Promise<ImageStore>>();
+
+  constructor(private readonly client: RegistryClient) {}
+
+  async open(destination: string): Promise<{ store: ImageStore; tag: string }> {
+    const parsed = parseDestination(destination);
+    const key = parsed.kind === 'registry' ? `${parsed.reference.registry}/${parsed.reference.repository}` : `${parsed.kind}:${parsed.path}`;
+    const tag = parsed.kind === 'registry' ? parsed.reference.tag : parsed.tag;
+    let store = this.opened.get(key);
+    if (!store) {
+      const location = parsed.kind === 'registry' ? `docker://${key}` : `${parsed.kind}:${parsed.path}`;
+      store = openLocation(location, { client: this.client, create: true }).then((l) => l.store);
+      this.opened.set(key, store);
+    }
+    return { store: await store, tag };
+  }
+
+  async close(): Promise<void> {
+    const stores = await Promise.allSettled(this.opened.values());
+    await Promise.all(stores.flatMap((s) => (s.status === 'fulfilled' ? [s.value.close()] : [])));
+  }
+}
+
+async function exportOne(options: ExportImagesOptions, stores: DestinationStores, source: ExportSource): Promise<ExportedDestination[]> {
   const edited = await relabel(source.store, source.tag, options.edit);
   // Group by destination store: one blob transfer per repository, then one PUT per tag.
-  const groups = new Map<string, { store: ImageStore; tags: string[]; destinations: string[] }>();
-  const opened: ImageStore[] = [];
-  try {
-    for (const destination of options.destinationsFor(source)) {
-      const location = await openLocation(destination, { client: options.client, create: true });
-      const group = groups.get(location.store.name);
-      if (group) {
-        group.tags.push(location.tag ?? 'latest');
-        group.destinations.push(destination);
-        await location.store.close();
-      } else {
-        opened.push(location.store);
-        groups.set(location.store.name, { store: location.store, tags: [location.tag ?? 'latest'], destinations: [destination] });
-      }
-    }
-    const out: ExportedDestination[] = [];
-    for (const group of groups.values()) {
-      const result = await copyImage(edited.store, edited.digest, group.store, { tags: group.tags });
-      group.tags.forEach((tag, i) => {
-        const skipped = result.upToDate.includes(tag);
-        const destination = group.destinations[i]!;
-        options.log.destination(source.name, destination, edited.digest, skipped);
-        out.push({
-          image: source.name, source: `${source.store.name}:${source.tag}`, destination, digest: edited.digest,
-          mediaType: edited.mediaType, platforms: edited.children, skipped,
-        });
-      });
-    }
-    return out;
-  } finally {
-    await Promise.all(opened.map((store) => store.close()));
+  const groups = new Map<ImageStore, { tags: string[]; destinations: string[] }>();
+  for (const destination of options.destinationsFor(source)) {
+    const { store, tag } = await stores.open(destination);
+    const group = groups.get(store) ?? { tags: [], destinations: [] };
+    group.tags.push(tag);
+    group.destinations.push(destination);
+    groups.set(store, group);
   }
+  const out: ExportedDestination[] = [];
+  for (const [store, group] of groups) {
+    const result = await copyImage(edited.store, edited.digest, store, { tags: group.tags });
+    group.tags.forEach((tag, i) => {
+      const skipped = result.upToDate.includes(tag);
+      const destination = group.destinations[i]!;
+      out.push({
+        image: source.name, source: `${source.store.name}:${source.tag}`, destination, digest: edited.digest,
+        mediaType: edited.mediaType, platforms: edited.children, skipped,
+      });
+    });
+  }
+  options.log.imageExported(source.name, out);
+  return out;
 }

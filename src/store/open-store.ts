@@ -1,11 +1,12 @@
 // Locations as the command line names them, skopeo-style: `oci:DIR[:TAG]` for a local
-// OCI image layout, `docker://REF` or a plain image reference for a registry.
+// OCI image layout, `oci-archive:FILE[:TAG]` for one packed in a tar file, `docker://REF` or a plain image reference for a registry.
 
 import { resolve as resolvePath } from 'node:path';
 import { UsageError } from '../errors.js';
 import { TAG_PATTERN, isDigest, parseReference } from '../oci/index.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { ImageStore } from './image-store.js';
+import { OciArchiveStore } from './oci-archive-store.js';
 import { OciLayoutStore } from './oci-layout-store.js';
 import { RegistryStore } from './registry-store.js';
 
@@ -24,6 +25,12 @@ export interface OpenLocationOptions {
 }
 
 export async function openLocation(location: string, options: OpenLocationOptions): Promise<ImageLocation> {
+  if (location.startsWith('oci-archive:')) {
+    const { dir: file, ref } = splitOciLocation(location.slice('oci-archive:'.length), location);
+    const store = await OciArchiveStore.open(resolvePath(file), { create: options.create ?? false });
+    if (ref === undefined) return { store, target: 'latest', tag: 'latest' };
+    return isDigest(ref) ? { store, target: ref } : { store, target: ref, tag: ref };
+  }
   if (location.startsWith('oci:')) {
     const { dir, ref } = splitOciLocation(location.slice('oci:'.length), location);
     const store = await OciLayoutStore.open(resolvePath(dir), { create: options.create ?? false });

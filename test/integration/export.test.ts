@@ -147,12 +147,19 @@ describe('slipway export', () => {
     const dir = await project();
     const out = await mkdtemp(join(tmpdir(), 'slipway-export-oci-'));
     const report = join(out, 'report.json');
-    const result = await slipway(dir, ['export', '--repo', `${plain.host}/${uniqueRepo('export/oci-stages')}`, '--tag', `oci:${out}/layout:%image%`, '--export-report-path', report]);
+    const result = await slipway(dir, ['export', '--repo', `${plain.host}/${uniqueRepo('export/oci-stages')}`, '--tag', `oci:${out}/layout:%image%`,
+      '--tag', `oci-archive:${out}/images.tar:%image%`, '--export-report-path', report]);
     expect(result.code, result.out).toBe(0);
     const config = await skopeoInspect(`oci:${out}/layout:backend`, { config: true }) as { config: { Labels: Record<string, string> } };
     expect(config.config.Labels['org.example.keep']).toBe('yes');
+    // Both images landed in the one archive, readable by skopeo.
+    for (const image of ['backend', 'frontend']) {
+      const fromArchive = await skopeoInspect(`oci-archive:${out}/images.tar:${image}`) as { Digest: string };
+      const fromLayout = await skopeoInspect(`oci:${out}/layout:${image}`) as { Digest: string };
+      expect(fromArchive.Digest).toBe(fromLayout.Digest);
+    }
     const parsed = JSON.parse(await readFile(report, 'utf8')) as { image: string; destination: string; digest: string; skipped: boolean }[];
-    expect(parsed.map((r) => r.image).sort()).toEqual(['backend', 'frontend']);
+    expect(parsed.map((r) => r.image).sort()).toEqual(['backend', 'backend', 'frontend', 'frontend']);
     expect(parsed.every((r) => /^sha256:/.test(r.digest) && r.skipped === false)).toBe(true);
   });
 

@@ -65,8 +65,10 @@ export const exportCommand = defineCommand({
         client,
         parallelTasksLimit: limit,
         log: {
-          image: (name) => log.info(`Exporting image ${name || '~'}`),
-          destination: (_name, destination, digest, skipped) => log.info(`  tag ${destination}${skipped ? ' (up to date)' : ''}\n     digest: ${digest}`),
+          imageExported: (name, destinations) => log.info([
+            `Exporting image ${name || '~'}`,
+            ...destinations.map((d) => `  tag ${d.destination}${d.skipped ? ' (up to date)' : ''}\n     digest: ${d.digest}`),
+          ].join('\n')),
         },
       });
       for (const entry of exported) io.stdout(`${entry.destination}@${entry.digest}\n`);
