@@ -106,6 +106,8 @@ interface StageState {
   published: StageDescriptor | undefined;
   /** The manifest digest of `published`. */
   manifestDigest: string | undefined;
+  /** A Slipway stage this state starts from (FROM a dependency image): the first stage's parent, so cleanup keeps it. */
+  baseStageTag?: string;
   scope: ArgEnvScope;
   meta: StageMetaState;
 }
@@ -212,7 +214,10 @@ class ImageBuilder {
     }
     const base = await resolveImage(this.services.client, from.ref, from.platform ?? stage.platform, this.where(stage.line));
     const config = cloneConfig(base.config.parsed);
+    const baseTag = /[:]([0-9a-f]{56}-[0-9]{13})$/.exec(from.ref)?.[1];
+    const ownStage = containerConfig(config).Labels?.[SERVICE_LABELS.project] === this.services.project && baseTag !== undefined;
     return {
+      ...(ownStage ? { baseStageTag: baseTag } : {}),
       config, layers: [...base.manifest.parsed.layers], layerSource: base.store,
       digest: stageDigest([...versionParts, 'FROM', baseIdentity(base.manifestDigest, config)]),
       published: undefined, manifestDigest: undefined,
@@ -306,7 +311,8 @@ class ImageBuilder {
     labels[SERVICE_LABELS.project] = project;
     labels[SERVICE_LABELS.version] = version;
     labels[SERVICE_LABELS.stageContentDigest] = stageDigest([state.digest, 'content']);
-    if (state.published) labels[SERVICE_LABELS.parentStageId] = state.published.tag;
+    const parent = state.published?.tag ?? state.baseStageTag;
+    if (parent) labels[SERVICE_LABELS.parentStageId] = parent;
     else delete labels[SERVICE_LABELS.parentStageId];
     if (files.commit) labels[SERVICE_LABELS.projectRepoCommit] = files.commit.hash;
     containerConfig(config).Labels = labels;

@@ -10,7 +10,7 @@ import { MediaType, encodeManifest, formatPlatform, parsePlatform, type Descript
 import type { ProjectFiles } from '../config/project-files.js';
 import { imageLogName, resolveDependencyOrder, type WerfConfig, type WerfImage } from '../config/index.js';
 import type { RegistryClient } from '../registry/client.js';
-import { multiplatformDigestOf, type StagesStorage } from '../stages/index.js';
+import { multiplatformDigestOf, publishImageMetadata, type StagesStorage } from '../stages/index.js';
 import { StageNotBuiltError, buildDockerfileImage, type BuildLog, type PlatformImage } from './build-image.js';
 
 export interface BuildImagesOptions {
@@ -125,12 +125,16 @@ async function buildOne(options: BuildImagesOptions, image: WerfImage, dependenc
   }
   const repository = options.storage.store.name;
   const reused = built.every((p) => p.built === 0);
-  if (built.length === 1) {
-    const only = built[0]!;
-    return { name: image.name, final: image.final, repository, tag: only.stage.tag, digest: only.manifestDigest, configDigest: only.configDigest, platforms: built, reused };
+  const result: BuiltImage = built.length === 1
+    ? { name: image.name, final: image.final, repository, tag: built[0]!.stage.tag, digest: built[0]!.manifestDigest, configDigest: built[0]!.configDigest, platforms: built, reused }
+    : { name: image.name, final: image.final, repository, ...(await publishIndex(options.storage, built)), configDigest: undefined, platforms: built, reused };
+  // Which commit produced which image: what cleanup's git-history policy keeps. Not for --dev builds,
+  // whose working tree no commit describes, and never under -Z, which writes nothing.
+  const commit = options.files.commit;
+  if (commit && !options.files.dev && !options.requireBuilt) {
+    await publishImageMetadata(options.storage.store, { project: options.config.project, imageName: image.name, commit: commit.hash, stageId: result.tag });
   }
-  const index = await publishIndex(options.storage, built);
-  return { name: image.name, final: image.final, repository, tag: index.tag, digest: index.digest, configDigest: undefined, platforms: built, reused };
+  return result;
 }
 
 /** Several platforms: an OCI index of the platform images under the 56-hex digest of their stage tags. */

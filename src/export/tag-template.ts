@@ -34,7 +34,7 @@ import {
 } from '../oci/reference.js';
 import { isMultiplatformTag, isStageTag, parseRejectedStageTag } from '../stages/stage-id.js';
 import { goQuote } from './labels.js';
-import { dockerTag, slugify } from './slug.js';
+import { dockerTag, slugify } from '../text/slug.js';
 
 export const TAG_TEMPLATE_PATTERNS = ['image', 'image_slug', 'image_safe_slug', 'image_content_based_tag'] as const;
 export type TagTemplatePattern = (typeof TAG_TEMPLATE_PATTERNS)[number];

@@ -14,7 +14,7 @@ import {
   usesImageName,
   validateTagTemplates,
 } from '../../src/export/tag-template.js';
-import { dockerTag } from '../../src/export/slug.js';
+import { dockerTag } from '../../src/text/slug.js';
 
 const C = '2604b86b2c7a1c6d19c62601aadb19e7d5c6bb8f17bc2bf26a390ea7-1611836746968';
 const MULTI = '27b6a44a7433422f2a73365a09a64f08bab8f8ffa6b9e06ce4ae34af';

@@ -9,7 +9,7 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { goQuote } from '../../export/labels.js';
-import { dockerTag, helmRelease, kubernetesNamespace, project, slugify } from '../../export/slug.js';
+import { dockerTag, helmRelease, kubernetesNamespace, project, slugify } from '../../text/slug.js';
 import type { CliRuntime, SlipwayCommand } from '../command.js';
 
 export const SLUGIFY_FORMATS = {

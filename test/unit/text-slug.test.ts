@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { murmur3x86_32, murmurHex } from '../../src/export/murmur.js';
+import { murmur3x86_32, murmurHex } from '../../src/text/murmur.js';
 import {
   DEFAULT_SLUG_MAX_SIZE,
   DOCKER_TAG_MAX_SIZE,
@@ -13,8 +13,8 @@ import {
   project,
   slug,
   slugify,
-} from '../../src/export/slug.js';
-import { SLUG_CHARMAP } from '../../src/export/slug-charmap.js';
+} from '../../src/text/slug.js';
+import { SLUG_CHARMAP } from '../../src/text/slug-charmap.js';
 
 describe('murmurHex (werf LegacyMurmurHash)', () => {
   it('reproduces the reference values: lowercase hex, no padding', () => {
