@@ -12,8 +12,12 @@
 // build bundled with Node: process.versions.zlib), never on timing or on how many workers
 // ran: blocks are cut at fixed offsets and written in order.
 //
-// Throughput on the project's machine kind (2 cores, level 6, incompressible data): see
-// MEASURED below.
+// Measured on the project's machine kind (2 cores, Node 20.20, level 6), 256 MiB of random
+// data, same run, machine otherwise idle: file -> zlib.createGzip -> file 27.5 MB/s (9.5 CPU s);
+// createLayer (tar, both sha256s, this writer, file) 68.9 MB/s median of 3 (61-75; 7.0 CPU s);
+// this writer alone from memory ~75-90 MB/s against createGzip's ~35. It uses less CPU per
+// byte than createGzip (1 MiB per zlib call instead of 16 KiB stream chunks), so it also
+// gains nothing but loses nothing when the cores are busy with other work.
 
 import { BuildError } from '../../errors.js';
 import { crc32Combine } from './crc32.js';
