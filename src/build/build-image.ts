@@ -7,6 +7,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Readable, Transform } from 'node:stream';
+import pLimit from 'p-limit';
 import { pipeline } from 'node:stream/promises';
 import { BuildError } from '../errors.js';
 import {
@@ -21,7 +22,7 @@ import type { ProjectFiles } from '../config/project-files.js';
 import { resolveImage } from './base-image.js';
 import { openBuildContext, selectFiles, type BuildContext } from './context.js';
 import { canonicalInstruction } from './dockerfile/canonical.js';
-import { expandInstruction, type ExpandedInstruction } from './dockerfile/expand.js';
+import type { ExpandedInstruction } from './dockerfile/expand.js';
 import { parseDockerfile, parseInstruction } from './dockerfile/parse.js';
 import { createStageScope, planStages, type PlannedStage, type StagePlan } from './dockerfile/plan.js';
 import type { ArgEnvScope } from './dockerfile/scope.js';
@@ -33,6 +34,9 @@ import { readFilesFromImage, readImageFiles } from './layer/image-files.js';
 import { chownNeedsLookup, parseGroup, parsePasswd, resolveChown } from './layer/passwd.js';
 import { isTarHeader, sniffCompression } from './layer/tar-reader.js';
 import type { BuiltLayer, LayerEntry } from './layer/types.js';
+
+/** Base layers moved into the stages storage at once. */
+const BASE_LAYER_CONCURRENCY = 4;
 
 /** Slipway's own cache version: bump it when stage contents change for the same inputs. */
 export const SLIPWAY_CACHE_VERSION = '1';
@@ -238,18 +242,12 @@ class ImageBuilder {
         hint: 'build this image without RUN instructions for now (COPY/ADD prepared files instead)',
       });
     }
-    const expanded = expandInstruction(instruction, state.scope.lookupEnv(), { escape: this.plan.escape, file: this.plan.file });
+    // The scope expands the instruction and applies ARG and ENV to itself.
+    const expanded = state.scope.apply(instruction);
     if (instruction.keyword === 'ARG') {
-      // ARGs change no image, but their values reach later instructions: they enter the digest chain.
-      for (const arg of instruction.args) {
-        const eq = arg.indexOf('=');
-        state.scope.declareArg(eq < 0 ? arg : arg.slice(0, eq), eq < 0 ? undefined : arg.slice(eq + 1));
-      }
-      state.digest = stageDigest([state.digest, canonicalInstruction(instruction, expanded), ...[...state.scope.declaredArgs()].map(([k, v]) => `${k}=${v ?? ''}`)]);
+      // An ARG changes no image, but its value (in the expanded form) reaches the digest chain.
+      state.digest = stageDigest([state.digest, canonicalInstruction(instruction, expanded)]);
       return;
-    }
-    if (instruction.keyword === 'ENV') {
-      for (let i = 0; i + 1 < expanded.args.length; i += 2) state.scope.setEnv(expanded.args[i]!, expanded.args[i + 1]!);
     }
     const inputs = [state.digest, canonicalInstruction(instruction, expanded)];
     let layerWork: PreparedCopy | undefined;
@@ -327,9 +325,11 @@ class ImageBuilder {
 
     const source = state.layerSource;
     const mountFrom = source?.repository && store.repository && source.repository.registry === store.repository.registry ? source.repository : undefined;
-    for (const descriptor of state.layers) {
-      if (!source) break;
-      await store.writeBlob({ descriptor, open: () => source.readBlob(descriptor), ...(mountFrom ? { mountFrom } : {}) });
+    if (source) {
+      // The base image's layers, copied (or mounted) into the stages storage once, largest first, a few at a time.
+      const limit = pLimit(BASE_LAYER_CONCURRENCY);
+      const largestFirst = [...state.layers].sort((a, b) => b.size - a.size);
+      await Promise.all(largestFirst.map((descriptor) => limit(() => store.writeBlob({ descriptor, open: () => source.readBlob(descriptor), ...(mountFrom ? { mountFrom } : {}) }))));
     }
     if (layer) await store.writeBlob({ descriptor: layers[layers.length - 1]!, open: async () => createReadStream(layer.path) });
     await store.writeBlob({ descriptor: configDescriptor, open: async () => createReadStreamOf(configDoc.bytes) });

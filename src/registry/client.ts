@@ -154,11 +154,21 @@ export class RegistryClient {
   /** PUT the exact bytes of a manifest under a tag or its digest. */
   async putManifest(repo: Repository, target: string, doc: ManifestDocument): Promise<void> {
     const what = `manifest ${name(repo, target)}`;
-    const res = await this.send({
-      repo, method: 'PUT', target: `/v2/${repo.repository}/manifests/${target}`, scopes: [pushScope(repo)],
-      headers: { 'content-type': doc.mediaType }, body: () => Buffer.from(doc.bytes), what,
-    });
-    if (res.status !== 201 && res.status !== 200) throw await errorFromResponse(res, 'PUT', what, repo.registry);
+    let res: HttpResponse;
+    for (let attempt = 0; ; attempt++) {
+      res = await this.send({
+        repo, method: 'PUT', target: `/v2/${repo.repository}/manifests/${target}`, scopes: [pushScope(repo)],
+        headers: { 'content-type': doc.mediaType }, body: () => Buffer.from(doc.bytes), what,
+      });
+      if (res.status === 201 || res.status === 200) break;
+      const error = await errorFromResponse(res, 'PUT', what, repo.registry);
+      // distribution's filesystem driver rewrites a blob's repository link by truncating it first: while
+      // another client uploads the same blob (four runners building one stage), a manifest PUT can
+      // see the link empty and answer MANIFEST_BLOB_UNKNOWN for a blob that is there. Try again.
+      if (!error.hasCode('MANIFEST_BLOB_UNKNOWN') || attempt >= this.retries) throw error;
+      this.debug(`${what}: MANIFEST_BLOB_UNKNOWN, retry ${attempt + 1} of ${this.retries}`);
+      await sleep(retryDelayMs(attempt, this.baseDelay, undefined, this.maxDelay));
+    }
     await res.body.dump();
     const stored = header(res.headers, 'docker-content-digest');
     if (stored !== undefined && stored !== doc.digest) {
