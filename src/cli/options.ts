@@ -360,6 +360,33 @@ export const OPTIONS = defineOptionTable({
     valueName: 'path',
     help: 'Write a JSON report of the export (image, platforms, source, destination, digest, media type, skipped) to this file',
   },
+  // Cleanup and purge (werf-reference.md §6; src/cleanup/).
+  keepStagesBuiltWithinLastNHours: {
+    flag: '--keep-stages-built-within-last-n-hours',
+    value: 'int',
+    valueName: 'n',
+    min: 0,
+    help: 'Keep stages built within the last N hours (the time is in the stage tag); overrides werf.yaml cleanup.keepImagesBuiltWithinLastNHours (default 2)',
+    werfEnv: ['WERF_KEEP_STAGES_BUILT_WITHIN_LAST_N_HOURS'],
+  },
+  dryRun: {
+    flag: '--dry-run',
+    value: 'boolean',
+    help: 'Print what would be kept (and why) and deleted, and delete nothing',
+    werfEnv: ['WERF_DRY_RUN'],
+  },
+  keepList: {
+    flag: '--keep-list',
+    value: 'string',
+    valueName: 'file|tags',
+    help: 'Tags to keep: a file with one tag per line (as werf), or a comma-separated list',
+    werfEnv: ['WERF_KEEP_LIST'],
+  },
+  force: {
+    flag: '--force',
+    value: 'boolean',
+    help: "Accepted for werf compatibility (werf first removes local containers of the images); Slipway runs no containers, so it changes nothing",
+  },
 });
 
 export type Options = typeof OPTIONS;

@@ -333,3 +333,68 @@ export function listWorkingTreeFiles(workTree: string): string[] {
   const output = git(workTree, ['ls-files', '-z', '--cached', '--others', '--exclude-standard']);
   return [...new Set(splitNul(output))].sort();
 }
+
+export interface GitReferenceInfo {
+  kind: 'branch' | 'tag';
+  /** The branch name without `refs/heads/` or `refs/remotes/origin/`, or the tag name without `refs/tags/`. */
+  name: string;
+  /** The commit the reference points at (an annotated tag peeled to its commit). */
+  commit: string;
+  /** That commit's committer date. */
+  date: Date;
+}
+
+/**
+ * Branches and tags with the commit each points at and that commit's date, for cleanup's keep policies.
+ * Branches come from `origin` (werf scans the origin remote's branches) and from the local heads; a branch
+ * that exists in both is taken from `origin`. Tags that do not point at a commit (a tag of a tree or a blob)
+ * are left out; so is `origin/HEAD`.
+ */
+export function listReferences(workTree: string): GitReferenceInfo[] {
+  const output = git(workTree, [
+    'for-each-ref',
+    '--format=%(refname)%00%(objecttype)%00%(objectname)%00%(committerdate:unix)%00%(*objecttype)%00%(*objectname)%00%(*committerdate:unix)',
+    'refs/heads',
+    'refs/remotes/origin',
+    'refs/tags',
+  ]).toString('utf8');
+  const branches = new Map<string, GitReferenceInfo & { remote: boolean }>();
+  const tags: GitReferenceInfo[] = [];
+  for (const line of output.split('\n')) {
+    if (line === '') continue;
+    const [ref = '', type = '', object = '', time = '', peeledType = '', peeled = '', peeledTime = ''] = line.split('\0');
+    const commit = type === 'commit' ? object : peeledType === 'commit' ? peeled : undefined;
+    const seconds = type === 'commit' ? time : peeledTime;
+    if (commit === undefined || seconds === '') continue;
+    const date = new Date(Number(seconds) * 1000);
+    if (ref.startsWith('refs/tags/')) {
+      tags.push({ kind: 'tag', name: ref.slice('refs/tags/'.length), commit, date });
+      continue;
+    }
+    const remote = ref.startsWith('refs/remotes/origin/');
+    const name = remote ? ref.slice('refs/remotes/origin/'.length) : ref.slice('refs/heads/'.length);
+    if (remote && name === 'HEAD') continue;
+    const existing = branches.get(name);
+    if (existing === undefined || (remote && !existing.remote)) branches.set(name, { kind: 'branch', name, commit, date, remote });
+  }
+  return [...[...branches.values()].map(({ remote: _remote, ...info }) => info), ...tags];
+}
+
+export interface HistoryCommit {
+  hash: string;
+  /** The committer date. */
+  date: Date;
+}
+
+/** `git rev-list --timestamp <commit>`: the commit and its ancestors, newest first (git's default order). */
+export function revList(workTree: string, commit: string): HistoryCommit[] {
+  checkObjectId(commit);
+  const output = git(workTree, ['rev-list', '--timestamp', commit]).toString('utf8');
+  const commits: HistoryCommit[] = [];
+  for (const line of output.split('\n')) {
+    const space = line.indexOf(' ');
+    if (space < 0) continue;
+    commits.push({ hash: line.slice(space + 1), date: new Date(Number(line.slice(0, space)) * 1000) });
+  }
+  return commits;
+}
