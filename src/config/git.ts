@@ -30,7 +30,7 @@ const REPOSITORY_ENV = [
   'GIT_PREFIX',
 ];
 
-function gitEnv(): NodeJS.ProcessEnv {
+export function gitEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // A hook or `git rebase --exec` exports GIT_DIR and friends; they would override the cwd-based discovery.
   for (const name of REPOSITORY_ENV) delete env[name];

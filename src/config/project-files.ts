@@ -26,6 +26,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConfigError } from '../errors.js';
 import * as gitCli from './git.js';
+import { openCommittedBlob } from './git-blob-reader.js';
 import type { CommitEntry, CommitInfo, GitStatus } from './git.js';
 import type { GiterminismConfig } from './giterminism.js';
 
@@ -976,7 +977,7 @@ class ProjectFilesImpl implements ProjectFiles {
     if (located.kind === 'dir') throw this.notAFile(p);
     if (located.source === 'fs') return createReadStream(this.abs(located.w));
     if (located.entry === undefined || this.git === undefined) throw this.notFoundInRepository(p);
-    return gitCli.openBlobStream(this.git.workTree, located.entry.objectId);
+    return openCommittedBlob(this.git.workTree, located.entry.objectId, gitCli.gitEnv());
   }
 
   readLink(input: string, purpose: FilePurpose = 'files'): string {
