@@ -220,3 +220,52 @@ describe('slipway cleanup', () => {
     expect(await listTags(`${registry.host}/${otherRepo}`)).toEqual(['app', 'tools', 'v1-app']);
   }, 120_000);
 });
+
+describe('without --repo: the local stages storage', () => {
+  it('cleanup and purge work on the OCI layout and spare a foreign image under a stage-shaped tag', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'slipway-cleanup-local-'));
+    try {
+      await git(dir, 'init', '-q', '-b', 'main');
+      await write(dir, { 'werf.yaml': 'project: cleanuplocal\nconfigVersion: 1\n---\nimage: one\ndockerfile: one.Dockerfile\n', 'one.Dockerfile': 'FROM scratch\nCOPY one.txt /one.txt\n', 'one.txt': 'v1\n' });
+      await git(dir, 'add', '-A');
+      await git(dir, 'commit', '-qm', 'one');
+      const first = await slipway(dir, ['build']);
+      expect(first.code, first.stderr).toBe(0);
+      const v1 = imageTags(first.stderr).one!;
+      await write(dir, { 'one.txt': 'v2\n' });
+      await git(dir, 'commit', '-qam', 'two');
+      const second = await slipway(dir, ['build']);
+      expect(second.code, second.stderr).toBe(0);
+      const v2 = imageTags(second.stderr).one!;
+      await write(dir, { 'one.txt': 'v3\n' });
+      await git(dir, 'commit', '-qam', 'three');
+      const third = await slipway(dir, ['build']);
+      expect(third.code, third.stderr).toBe(0);
+      const v3 = imageTags(third.stderr).one!;
+
+      const layout = join(dir, '.git', 'slipway-home', 'stages', 'cleanuplocal');
+      const foreign = `${randomBytes(28).toString('hex')}-${Date.now() - 5 * 3_600_000}`;
+      await skopeoCopy(`${registry.host}/${repoName}:unrelated`, `oci:${layout}:${foreign}`);
+      const localTags = async (): Promise<string[]> => {
+        const index = JSON.parse(await (await import('node:fs/promises')).readFile(join(layout, 'index.json'), 'utf8')) as { manifests: { annotations?: Record<string, string> }[] };
+        return index.manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name']).filter((t): t is string => t !== undefined).sort();
+      };
+
+      const cleanup = await slipway(dir, ['cleanup', '--keep-stages-built-within-last-n-hours', '0']);
+      expect(cleanup.code, cleanup.stderr).toBe(0);
+      const afterCleanup = await localTags();
+      // werf's default policies: two images of main.
+      expect(afterCleanup).toContain(v3);
+      expect(afterCleanup).toContain(v2);
+      expect(afterCleanup).not.toContain(v1);
+      expect(afterCleanup).toContain(foreign);
+
+      const purge = await slipway(dir, ['purge']);
+      expect(purge.code, purge.stderr).toBe(0);
+      expect(await localTags()).toEqual([foreign]);
+      await pullable(`oci:${layout}:${foreign}`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
