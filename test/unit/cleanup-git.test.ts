@@ -1,0 +1,54 @@
+// The git queries cleanup's keep policies use: branches (local and origin) and tags with their commit dates,
+// and `git rev-list` histories; also readGitReferences, which joins them.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readGitReferences } from '../../src/cleanup/cleanup.js';
+import { listReferences, revList } from '../../src/config/git.js';
+
+const dirs: string[] = [];
+afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+
+function repo(): { dir: string; git: (...args: string[]) => string } {
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-cleanup-git-'));
+  dirs.push(dir);
+  const git = (...args: string[]): string => execFileSync('git', ['-c', 'user.email=t@e.org', '-c', 'user.name=t', ...args], { cwd: dir, encoding: 'utf8' }).trim();
+  return { dir, git };
+}
+
+describe('listReferences / revList', () => {
+  it('lists branches and tags (annotated ones peeled) with commit dates, and histories newest first', () => {
+    const { dir, git } = repo();
+    git('init', '-q', '-b', 'main');
+    const commit = (name: string, date: string): string => {
+      writeFileSync(join(dir, 'f'), name);
+      git('add', '-A');
+      execFileSync('git', ['-c', 'user.email=t@e.org', '-c', 'user.name=t', 'commit', '-qm', name], { cwd: dir, env: { ...process.env, GIT_COMMITTER_DATE: date, GIT_AUTHOR_DATE: date } });
+      return git('rev-parse', 'HEAD');
+    };
+    const a = commit('a', '2030-01-01T00:00:00Z');
+    const b = commit('b', '2030-01-02T00:00:00Z');
+    git('tag', 'light', a);
+    git('tag', '-a', '-m', 'annotated', 'v1', b);
+    git('checkout', '-q', '-b', 'feature', a);
+    const c = commit('c', '2030-01-03T00:00:00Z');
+    // An origin remote-tracking branch wins over the local branch of the same name.
+    git('update-ref', 'refs/remotes/origin/main', a);
+    git('update-ref', 'refs/remotes/origin/HEAD', a);
+
+    const refs = listReferences(dir).map((r) => ({ ...r, date: r.date.toISOString() }));
+    expect(refs).toEqual(expect.arrayContaining([
+      { kind: 'branch', name: 'main', commit: a, date: '2030-01-01T00:00:00.000Z' },
+      { kind: 'branch', name: 'feature', commit: c, date: '2030-01-03T00:00:00.000Z' },
+      { kind: 'tag', name: 'light', commit: a, date: '2030-01-01T00:00:00.000Z' },
+      { kind: 'tag', name: 'v1', commit: b, date: '2030-01-02T00:00:00.000Z' },
+    ]));
+    expect(refs).toHaveLength(4);
+    expect(revList(dir, c).map((x) => x.hash)).toEqual([c, a]);
+    expect(revList(dir, b).map((x) => [x.hash, x.date.toISOString()])).toEqual([[b, '2030-01-02T00:00:00.000Z'], [a, '2030-01-01T00:00:00.000Z']]);
+    const joined = readGitReferences(dir);
+    expect(joined.find((r) => r.name === 'v1')).toMatchObject({ kind: 'tag', time: Date.parse('2030-01-02T00:00:00Z'), commits: [{ hash: b }, { hash: a }] });
+  });
+});
