@@ -69,12 +69,9 @@ export async function readTagFacts(store: ImageStore, tag: string): Promise<TagF
   } catch (error) {
     if (isGone(error)) return undefined;
     // A manifest we cannot parse (an old schema, an artifact) still has a digest: never delete what shares it.
+    // Without labels it is not provably ours, so it is never a candidate, only a digest to protect.
     const descriptor = await store.resolve(tag);
     if (descriptor === undefined) return undefined;
-    if (isCandidateShaped(tag)) {
-      // Unreadable, so not provably ours: treated as foreign.
-      return { tag, digest: descriptor.digest, kind: 'image' };
-    }
     return { tag, digest: descriptor.digest, kind: 'image' };
   }
   const candidateShaped = isCandidateShaped(tag);
