@@ -325,18 +325,24 @@ class ImageBuilder {
 
     const source = state.layerSource;
     const mountFrom = source?.repository && store.repository && source.repository.registry === store.repository.registry ? source.repository : undefined;
-    if (source) {
-      // The base image's layers, copied (or mounted) into the stages storage once, largest first, a few at a time.
-      const limit = pLimit(BASE_LAYER_CONCURRENCY);
-      const largestFirst = [...state.layers].sort((a, b) => b.size - a.size);
-      await Promise.all(largestFirst.map((descriptor) => limit(() => store.writeBlob({ descriptor, open: () => source.readBlob(descriptor), ...(mountFrom ? { mountFrom } : {}) }))));
-    }
-    if (layer) await store.writeBlob({ descriptor: layers[layers.length - 1]!, open: async () => createReadStream(layer.path) });
-    await store.writeBlob({ descriptor: configDescriptor, open: async () => createReadStreamOf(configDoc.bytes) });
+    const writeBlobs = async (): Promise<void> => {
+      if (source) {
+        // The base image's layers, copied (or mounted) into the stages storage once, largest first, a few at a time.
+        const limit = pLimit(BASE_LAYER_CONCURRENCY);
+        const largestFirst = [...state.layers].sort((a, b) => b.size - a.size);
+        await Promise.all(largestFirst.map((descriptor) => limit(() => store.writeBlob({ descriptor, open: () => source.readBlob(descriptor), ...(mountFrom ? { mountFrom } : {}) }))));
+      }
+      if (layer) await store.writeBlob({ descriptor: layers[layers.length - 1]!, open: async () => createReadStream(layer.path) });
+      await store.writeBlob({ descriptor: configDescriptor, open: async () => createReadStreamOf(configDoc.bytes) });
+    };
 
     let pushed = false;
+    // Blobs are written inside the per-digest critical section: runners that built the same stage
+    // do not upload the same blobs at once (distribution's blob links race then), and only the
+    // winner uploads at all.
     const published = await storage.publishStage(state.digest, async (tag) => {
       pushed = true;
+      await writeBlobs();
       await store.putManifest(manifest, tag);
       return { manifestDigest: manifest.digest };
     }, state.published ? { minTimestamp: state.published.timestamp } : {});
