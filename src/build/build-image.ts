@@ -65,6 +65,8 @@ export interface BuildLog {
   stageBuilding(image: string, stage: string): void;
   stageStored(image: string, stage: string, tag: string, size: number): void;
   stageDiscarded(image: string, stage: string, tag: string): void;
+  /** An image is done (or failed): a logger that groups lines per image prints its block now. */
+  imageDone?(image: string, outcome: { ok: boolean; tag?: string; built: number; reused: number; ms: number }): void;
 }
 
 export interface DockerfileBuildInput {

@@ -117,11 +117,20 @@ async function buildOne(options: BuildImagesOptions, image: WerfImage, dependenc
     version: options.version, tmpDir, log: options.log,
   };
   const built: PlatformImage[] = [];
-  for (const platform of platforms) {
-    built.push(await buildDockerfileImage(services, {
-      name: imageLogName(image.name), dockerfile: image.dockerfile, context: image.context, target: image.target, buildArgs,
-      cacheVersion: image.cacheVersion ?? options.config.build.cacheVersion, platform, buildPlatform: hostPlatform(),
-    }));
+  const started = Date.now();
+  const done = (ok: boolean, tag?: string): void => options.log.imageDone?.(imageLogName(image.name), {
+    ok, ...(tag ? { tag } : {}), built: built.reduce((n, p) => n + p.built, 0), reused: built.reduce((n, p) => n + p.reused, 0), ms: Date.now() - started,
+  });
+  try {
+    for (const platform of platforms) {
+      built.push(await buildDockerfileImage(services, {
+        name: imageLogName(image.name), dockerfile: image.dockerfile, context: image.context, target: image.target, buildArgs,
+        cacheVersion: image.cacheVersion ?? options.config.build.cacheVersion, platform, buildPlatform: hostPlatform(),
+      }));
+    }
+  } catch (error) {
+    done(false);
+    throw error;
   }
   const repository = options.storage.store.name;
   const reused = built.every((p) => p.built === 0);
@@ -134,6 +143,7 @@ async function buildOne(options: BuildImagesOptions, image: WerfImage, dependenc
   if (commit && !options.files.dev && !options.requireBuilt) {
     await publishImageMetadata(options.storage.store, { project: options.config.project, imageName: image.name, commit: commit.hash, stageId: result.tag });
   }
+  done(true, result.tag);
   return result;
 }
 

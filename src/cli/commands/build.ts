@@ -54,13 +54,29 @@ export const buildCommand = defineCommand({
   },
 });
 
-/** werf-like lines: one per stage, reused or built. */
+/**
+ * werf-like lines, one per stage (reused or built), grouped in one block per image: images build
+ * concurrently, and their lines would interleave otherwise. A block is printed when its image is
+ * done; `Building stage` lines go out at once, so a long build shows what it is working on.
+ */
 export function buildLog(log: Logger): BuildLog {
+  const blocks = new Map<string, string[]>();
+  const add = (image: string, line: string): void => {
+    const block = blocks.get(image) ?? [];
+    block.push(line);
+    blocks.set(image, block);
+  };
   return {
-    stageReused: (image, stage, tag) => log.info(`Use previously built image for ${image}/${stage}\n     name: ${tag}`),
-    stageBuilding: (image, stage) => log.info(`Building stage ${image}/${stage}`),
-    stageStored: (image, stage, tag, size) => log.info(`Store stage ${image}/${stage}\n     name: ${tag}\n     size: ${formatSize(size)}`),
-    stageDiscarded: (image, stage, tag) => log.info(`Discarding newly built image for stage ${image}/${stage}: another runner published ${tag}`),
+    stageReused: (image, stage, tag) => add(image, `Use previously built image for ${image}/${stage}\n     name: ${tag}`),
+    stageBuilding: (image, stage) => log.verbose(`Building stage ${image}/${stage}`),
+    stageStored: (image, stage, tag, size) => add(image, `Store stage ${image}/${stage}\n     name: ${tag}\n     size: ${formatSize(size)}`),
+    stageDiscarded: (image, stage, tag) => add(image, `Discarding newly built image for stage ${image}/${stage}: another runner published ${tag}`),
+    imageDone: (image, outcome) => {
+      const header = `┌ image ${image}`;
+      const footer = `└ image ${image}${outcome.ok ? '' : ' FAILED'} (${outcome.built} built, ${outcome.reused} reused; ${(outcome.ms / 1000).toFixed(2)} s)`;
+      log.info([header, ...(blocks.get(image) ?? []), footer].join('\n'));
+      blocks.delete(image);
+    },
   };
 }
 
