@@ -35,6 +35,8 @@ export interface ExportedDestination {
 export interface ExportLog {
   /** Called once per image when all its destinations are written, so parallel exports log whole blocks. */
   imageExported(name: string, destinations: readonly ExportedDestination[]): void;
+  /** A blob reached a destination (uploaded, mounted or already there): for a progress line. */
+  blobWritten?(image: string, destination: string, bytes: number, result: 'present' | 'mounted' | 'uploaded'): void;
 }
 
 export interface ExportImagesOptions {
@@ -100,7 +102,10 @@ async function exportOne(options: ExportImagesOptions, stores: DestinationStores
   }
   const out: ExportedDestination[] = [];
   for (const [store, group] of groups) {
-    const result = await copyImage(edited.store, edited.digest, store, { tags: group.tags });
+    const result = await copyImage(edited.store, edited.digest, store, {
+      tags: group.tags,
+      onBlob: (descriptor, outcome) => options.log.blobWritten?.(source.name, store.name, descriptor.size, outcome),
+    });
     group.tags.forEach((tag, i) => {
       const skipped = result.upToDate.includes(tag);
       const destination = group.destinations[i]!;

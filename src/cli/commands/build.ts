@@ -61,6 +61,13 @@ export const buildCommand = defineCommand({
  */
 export function buildLog(log: Logger): BuildLog {
   const blocks = new Map<string, string[]>();
+  // On a terminal, the stage being built shows on one line rewritten in place; blocks print over it.
+  const live = process.stderr.isTTY === true && log.level !== 'quiet';
+  let lineShown = false;
+  const clearLine = (): void => {
+    if (lineShown) process.stderr.write('\r\x1b[2K');
+    lineShown = false;
+  };
   const add = (image: string, line: string): void => {
     const block = blocks.get(image) ?? [];
     block.push(line);
@@ -68,12 +75,19 @@ export function buildLog(log: Logger): BuildLog {
   };
   return {
     stageReused: (image, stage, tag) => add(image, `Use previously built image for ${image}/${stage}\n     name: ${tag}`),
-    stageBuilding: (image, stage) => log.verbose(`Building stage ${image}/${stage}`),
+    stageBuilding: (image, stage) => {
+      log.verbose(`Building stage ${image}/${stage}`);
+      if (live && log.level !== 'verbose' && log.level !== 'debug') {
+        process.stderr.write(`\r\x1b[2KBuilding stage ${image}/${stage}...`);
+        lineShown = true;
+      }
+    },
     stageStored: (image, stage, tag, size) => add(image, `Store stage ${image}/${stage}\n     name: ${tag}\n     size: ${formatSize(size)}`),
     stageDiscarded: (image, stage, tag) => add(image, `Discarding newly built image for stage ${image}/${stage}: another runner published ${tag}`),
     imageDone: (image, outcome) => {
       const header = `┌ image ${image}`;
       const footer = `└ image ${image}${outcome.ok ? '' : ' FAILED'} (${outcome.built} built, ${outcome.reused} reused; ${(outcome.ms / 1000).toFixed(2)} s)`;
+      clearLine();
       log.info([header, ...(blocks.get(image) ?? []), footer].join('\n'));
       blocks.delete(image);
     },

@@ -54,6 +54,7 @@ export const exportCommand = defineCommand({
 
     const client = registryClientFor(options, env, log);
     const limit = options.parallel ? options.parallelTasksLimit : 1;
+    const progress = progressLine(io, log);
     try {
       const sources = options.useBuildReport
         ? await sourcesFromReport(options.buildReportPath, options.dir, images, client)
@@ -65,12 +66,17 @@ export const exportCommand = defineCommand({
         client,
         parallelTasksLimit: limit,
         log: {
-          imageExported: (name, destinations) => log.info([
-            `Exporting image ${name || '~'}`,
-            ...destinations.map((d) => `  tag ${d.destination}${d.skipped ? ' (up to date)' : ''}\n     digest: ${d.digest}`),
-          ].join('\n')),
+          blobWritten: progress.blob,
+          imageExported: (name, destinations) => {
+            progress.clear();
+            log.info([
+              `Exporting image ${name || '~'}`,
+              ...destinations.map((d) => `  tag ${d.destination}${d.skipped ? ' (up to date)' : ''}\n     digest: ${d.digest}`),
+            ].join('\n'));
+          },
         },
       });
+      progress.clear();
       for (const entry of exported) io.stdout(`${entry.destination}@${entry.digest}\n`);
       if (options.exportReportPath) {
         await writeFile(resolve(options.exportReportPath), `${JSON.stringify(exported, null, 2)}\n`);
@@ -80,6 +86,30 @@ export const exportCommand = defineCommand({
     }
   },
 });
+
+/**
+ * On a terminal, one line rewritten in place with the blobs and bytes moved so far; in CI
+ * (stderr not a terminal) nothing: the per-image blocks are the plain record.
+ */
+function progressLine(io: { stderr(text: string): void }, log: Logger): { blob: (image: string, destination: string, bytes: number, result: string) => void; clear: () => void } {
+  const live = process.stderr.isTTY === true && log.level !== 'quiet';
+  let blobs = 0;
+  let moved = 0;
+  let shown = false;
+  return {
+    blob: (_image, _destination, bytes, result) => {
+      blobs++;
+      if (result === 'uploaded') moved += bytes;
+      if (!live) return;
+      io.stderr(`\r\x1b[2KExporting: ${blobs} blobs written, ${(moved / 1024 / 1024).toFixed(1)} MiB moved`);
+      shown = true;
+    },
+    clear: () => {
+      if (shown) io.stderr('\r\x1b[2K');
+      shown = false;
+    },
+  };
+}
 
 interface BuildSourcesInput {
   config: Parameters<typeof buildImages>[0]['config'];
