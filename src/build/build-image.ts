@@ -110,8 +110,9 @@ interface StageState {
   digest: string;
   /** The last stage published (or found) for this state; undefined while only the base is known. */
   published: StageDescriptor | undefined;
-  /** The manifest digest of `published`. */
+  /** The manifest and config digests of `published`. */
   manifestDigest: string | undefined;
+  configDigest?: string;
   /** A Slipway stage this state starts from (FROM a dependency image): the first stage's parent, so cleanup keeps it. */
   baseStageTag?: string;
   scope: ArgEnvScope;
@@ -152,16 +153,14 @@ class ImageBuilder {
       const state = await this.buildStage(stage);
       this.states.set(stage.index, state);
     }
+    // The target's state already describes its published stage: no need to read it back.
     const final = this.states.get(this.plan.target)!;
-    const { storage } = this.services;
-    const image = await storage.getStageImage(final.published!);
-    const size = image.manifest.kind === 'image' ? image.manifest.parsed.layers.reduce((sum, l) => sum + l.size, 0) : 0;
     return {
       platform: this.input.platform,
       stage: final.published!,
-      manifestDigest: image.manifest.digest,
-      configDigest: image.config.digest,
-      size,
+      manifestDigest: final.manifestDigest!,
+      configDigest: final.configDigest!,
+      size: final.layers.reduce((sum, l) => sum + l.size, 0),
       stages: this.records,
       built: this.built,
       reused: this.reused,
@@ -203,7 +202,7 @@ class ImageBuilder {
       return {
         config: cloneConfig(base.config), layers: [...base.layers], layerSource: base.layerSource,
         digest: stageDigest([...versionParts, 'FROM-stage', base.digest]),
-        published: base.published, manifestDigest: base.manifestDigest,
+        published: base.published, manifestDigest: base.manifestDigest, ...(base.configDigest ? { configDigest: base.configDigest } : {}),
         scope: createStageScope(this.plan, containerConfig(base.config).Env ?? []), meta: { cmdSet: false },
       };
     }
@@ -300,6 +299,7 @@ class ImageBuilder {
     state.layerSource = undefined;
     state.published = stage;
     state.manifestDigest = image.manifest.digest;
+    state.configDigest = image.config.digest;
   }
 
   /** Write the state (plus an optional new layer) as a stage image: blobs first, the tag last. */
@@ -356,6 +356,7 @@ class ImageBuilder {
       state.layerSource = undefined;
       state.published = published;
       state.manifestDigest = manifest.digest;
+      state.configDigest = configDoc.digest;
       this.services.log.stageStored(this.input.name, stageName, published.tag, layer?.size ?? 0);
     } else {
       // Another runner published this digest while we built: theirs wins, ours is dropped.
