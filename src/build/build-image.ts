@@ -113,6 +113,11 @@ interface StageState {
   /** The manifest and config digests of `published`. */
   manifestDigest: string | undefined;
   configDigest?: string;
+  /**
+   * A stage found in the storage whose manifest and config are not read yet: a run that reuses
+   * every stage reads only the last one. Metadata is tracked locally meanwhile.
+   */
+  pending?: StageDescriptor;
   /** A Slipway stage this state starts from (FROM a dependency image): the first stage's parent, so cleanup keeps it. */
   baseStageTag?: string;
   scope: ArgEnvScope;
@@ -153,8 +158,8 @@ class ImageBuilder {
       const state = await this.buildStage(stage);
       this.states.set(stage.index, state);
     }
-    // The target's state already describes its published stage: no need to read it back.
     const final = this.states.get(this.plan.target)!;
+    await this.ensureAdopted(final);
     return {
       platform: this.input.platform,
       stage: final.published!,
@@ -199,6 +204,7 @@ class ImageBuilder {
     const from = stage.from;
     if (from.kind === 'stage') {
       const base = this.states.get(from.index)!;
+      await this.ensureAdopted(base);
       return {
         config: cloneConfig(base.config), layers: [...base.layers], layerSource: base.layerSource,
         digest: stageDigest([...versionParts, 'FROM-stage', base.digest]),
@@ -262,7 +268,13 @@ class ImageBuilder {
     const found = await this.services.storage.findStage(digest);
     if (found) {
       await layerWork?.dispose();
-      await this.adopt(state, found);
+      // Later instructions expand against this config (WORKDIR, CMD before ENTRYPOINT): keep it current
+      // without reading the stage; its layers are read only if something needs them.
+      if (layerWork === undefined) this.applyMetadata(state, instruction, expanded);
+      state.published = found;
+      state.pending = found;
+      state.manifestDigest = undefined;
+      state.configDigest = undefined;
       this.reused++;
       this.records.push({ name: stageName, digest, tag: found.tag, reused: true });
       this.services.log.stageReused(this.input.name, stageName, found.tag);
@@ -273,21 +285,29 @@ class ImageBuilder {
       throw new StageNotBuiltError(this.input.name, stageName);
     }
     this.services.log.stageBuilding(this.input.name, stageName);
-    const config = state.config;
+    await this.ensureAdopted(state);
     if (layerWork === undefined) {
-      if (instruction.keyword === 'ENV') containerConfig(config).Env = state.scope.configEnv();
-      else applyMetadataInstruction(config, instruction, expanded, state.meta);
-      addHistory(config, canonicalInstruction(instruction, expanded), true);
+      this.applyMetadata(state, instruction, expanded);
+      addHistory(state.config, canonicalInstruction(instruction, expanded), true);
       await this.publish(state, undefined, stageName);
     } else {
       const layer = await layerWork.build();
       try {
-        addHistory(config, canonicalInstruction(instruction, expanded), false);
+        addHistory(state.config, canonicalInstruction(instruction, expanded), false);
         await this.publish(state, layer, stageName);
       } finally {
         await rm(layer.path, { force: true });
       }
     }
+  }
+
+  private applyMetadata(state: StageState, instruction: Instruction, expanded: ExpandedInstruction): void {
+    if (instruction.keyword === 'ENV') containerConfig(state.config).Env = state.scope.configEnv();
+    else applyMetadataInstruction(state.config, instruction, expanded, state.meta);
+  }
+
+  private async ensureAdopted(state: StageState): Promise<void> {
+    if (state.pending) await this.adopt(state, state.pending);
   }
 
   /** Continue from a stage found in the storage: its config and layers become the state. */
@@ -300,6 +320,7 @@ class ImageBuilder {
     state.published = stage;
     state.manifestDigest = image.manifest.digest;
     state.configDigest = image.config.digest;
+    state.pending = undefined;
   }
 
   /** Write the state (plus an optional new layer) as a stage image: blobs first, the tag last. */
@@ -367,34 +388,52 @@ class ImageBuilder {
   }
 
   /** Resolve what a COPY/ADD reads, its checksum for the digest, and how to build its layer. */
+  /**
+   * Resolve what a COPY/ADD reads and its checksum for the digest, without reading any image:
+   * what `--from` and `--chown` names resolve to is fixed by digests already in the chain
+   * (the source's, the base's), so layers are read only when the stage must be built.
+   */
   private async prepareCopy(stage: PlannedStage, state: StageState, instruction: ExpandedInstruction, where: string): Promise<PreparedCopy> {
     const dest = instruction.dest ?? '';
     const workdir = containerConfig(state.config).WorkingDir || '/';
-    const owner = await this.owner(state, instruction, where);
     const chmod = typeof instruction.flags.chmod === 'string' && instruction.flags.chmod !== '' ? parseMode(instruction.flags.chmod, where) : undefined;
     const fromFlag = typeof instruction.flags.from === 'string' && instruction.flags.from !== '' ? instruction.flags.from : undefined;
+    const chowned = typeof instruction.flags.chown === 'string' && instruction.flags.chown !== '';
     const sources = instruction.sources ?? [];
-    const entries: LayerEntry[] = [];
     const hash = createHash('sha256');
     const closers: (() => Promise<void>)[] = [];
     const dispose = async (): Promise<void> => { await Promise.all(closers.splice(0).map((close) => close())); };
+    // Entries are made at build time, once the owner is known: `(owner) => entries`.
+    const makers: ((owner: Owner, entries: LayerEntry[]) => Promise<void>)[] = [];
 
-    const heredocs = sources.filter((s) => s.kind === 'heredoc');
-    for (const doc of heredocs) {
-      if (doc.kind !== 'heredoc') continue;
-      const target = posix.resolve('/', workdir, dest.endsWith('/') ? posix.join(dest, doc.name) : dest).slice(1);
-      const bytes = Buffer.from(doc.content);
-      entries.push({ path: target, type: 'file', mode: chmod ?? 0o644, uid: owner.uid, gid: owner.gid, size: bytes.length, open: async () => createReadStreamOf(bytes) });
-      hash.update(`heredoc:${target}:${doc.content}\0`);
-    }
-    const paths = sources.flatMap((s) => (s.kind === 'path' ? [s.path] : []));
-    if (paths.length > 0) {
-      if (fromFlag !== undefined) {
-        closers.push(await this.fromImageEntries(stage, instruction, paths, dest, workdir, owner, chmod, where, entries, hash));
-      } else {
+    try {
+      for (const doc of sources) {
+        if (doc.kind !== 'heredoc') continue;
+        const target = posix.resolve('/', workdir, dest.endsWith('/') ? posix.join(dest, doc.name) : dest).slice(1);
+        const bytes = Buffer.from(doc.content);
+        hash.update(`heredoc:${target}:${doc.content}\0`);
+        makers.push(async (owner, entries) => {
+          entries.push({ path: target, type: 'file', mode: chmod ?? 0o644, uid: owner.uid, gid: owner.gid, size: bytes.length, open: async () => createReadStreamOf(bytes) });
+        });
+      }
+      const paths = sources.flatMap((s) => (s.kind === 'path' ? [s.path] : []));
+      if (paths.length > 0 && fromFlag !== undefined) {
+        hash.update(`${await this.copySourceIdentity(stage, fromFlag, where)}\0`);
+        makers.push(async (owner, entries) => {
+          closers.push(await this.fromImageEntries(stage, instruction, paths, dest, workdir, owner, chmod, where, entries));
+        });
+      } else if (paths.length > 0) {
         const urls = instruction.keyword === 'ADD' ? paths.filter(isUrl) : [];
         for (const url of urls) {
-          closers.push(await this.addUrl(url, instruction, dest, workdir, paths.length > 1, owner, chmod, where, entries, hash));
+          const file = await this.download(url, instruction, where);
+          closers.push(() => rm(file.path, { force: true }));
+          const name = posix.basename(new URL(url).pathname) || 'index.html';
+          const target = posix.resolve('/', workdir, dest.endsWith('/') || paths.length > 1 ? posix.join(dest, name) : dest).slice(1);
+          const mode = chmod ?? 0o600; // Docker writes a downloaded file with mode 0600
+          hash.update(`url:${target}:${mode.toString(8)}:${file.digest}\0`);
+          makers.push(async (owner, entries) => {
+            entries.push({ path: target, type: 'file', mode, uid: owner.uid, gid: owner.gid, size: file.size, open: async () => createReadStream(file.path) });
+          });
         }
         const local = paths.filter((p) => !urls.includes(p));
         const selected = local.length > 0 ? selectFiles(this.context, local, urls.length > 0 ? posix.join(dest, '/') : dest, workdir, where) : [];
@@ -402,27 +441,41 @@ class ImageBuilder {
           const projectPath = posix.join(this.context.dir, file.source);
           if (instruction.keyword === 'ADD' && (await this.isArchive(projectPath))) {
             // ADD unpacks a local archive into the destination directory.
-            const chowned = typeof instruction.flags.chown === 'string' && instruction.flags.chown !== '';
-            closers.push(await this.addArchive(projectPath, posix.resolve('/', workdir, dest).slice(1), chowned ? owner : undefined, where, entries, hash));
+            const { digest } = await hashStream(() => this.services.files.openStream(projectPath, 'context'));
+            const targetDir = posix.resolve('/', workdir, dest).slice(1);
+            hash.update(`archive:${targetDir}:${digest}\0`);
+            makers.push(async (owner, entries) => {
+              closers.push(await this.addArchive(projectPath, targetDir, chowned ? owner : undefined, where, entries));
+            });
             continue;
           }
-          const { digest, size } = await hashStream(() => this.services.files.openStream(projectPath, 'context'));
-          const mode = chmod ?? (file.file.mode & 0o111 ? 0o755 : 0o644);
           if (file.file.type === 'symlink') {
             const linkTarget = this.services.files.readLink(projectPath, 'context');
-            entries.push({ path: file.target, type: 'symlink', mode: 0o777, uid: owner.uid, gid: owner.gid, linkTarget });
-            hash.update(`link:${file.target}:${linkTarget}:${owner.uid}:${owner.gid}\0`);
+            hash.update(`link:${file.target}:${linkTarget}\0`);
+            makers.push(async (owner, entries) => {
+              entries.push({ path: file.target, type: 'symlink', mode: 0o777, uid: owner.uid, gid: owner.gid, linkTarget });
+            });
           } else {
-            entries.push({ path: file.target, type: 'file', mode, uid: owner.uid, gid: owner.gid, size, open: async () => this.services.files.openStream(projectPath, 'context') });
-            hash.update(`file:${file.target}:${mode.toString(8)}:${owner.uid}:${owner.gid}:${digest}\0`);
+            const { digest, size } = await hashStream(() => this.services.files.openStream(projectPath, 'context'));
+            const mode = chmod ?? (file.file.mode & 0o111 ? 0o755 : 0o644);
+            hash.update(`file:${file.target}:${mode.toString(8)}:${digest}\0`);
+            makers.push(async (owner, entries) => {
+              entries.push({ path: file.target, type: 'file', mode, uid: owner.uid, gid: owner.gid, size, open: async () => this.services.files.openStream(projectPath, 'context') });
+            });
           }
         }
       }
+    } catch (error) {
+      await dispose();
+      throw error;
     }
     return {
       checksum: hash.digest('hex'),
       build: async () => {
         try {
+          const owner = await this.owner(state, instruction, where);
+          const entries: LayerEntry[] = [];
+          for (const make of makers) await make(owner, entries);
           return await createLayer(entries, { tmpDir: this.services.tmpDir, parentDirs: 'omit', duplicates: 'last-wins' });
         } finally {
           await dispose();
@@ -430,6 +483,16 @@ class ImageBuilder {
       },
       dispose,
     };
+  }
+
+  /** What a `--from` source contributes to the digest: the stage's digest, or the image's manifest digest. */
+  private async copySourceIdentity(stage: PlannedStage, from: string, where: string): Promise<string> {
+    const reference = stage.references.find((r) => r.via === 'copy' && r.value === from);
+    if (reference?.source.kind === 'stage') return `from-stage:${this.states.get(reference.source.index)!.digest}`;
+    if (reference?.source.kind === 'scratch') throw new BuildError(`${where}: COPY --from=scratch has no files to copy`);
+    const ref = reference?.source.kind === 'image' ? reference.source.ref : from;
+    const image = await resolveImage(this.services.client, ref, this.input.platform, where);
+    return `from-image:${baseIdentity(image.manifestDigest, image.config.parsed)}`;
   }
 
   private async isArchive(projectPath: string): Promise<boolean> {
@@ -447,9 +510,7 @@ class ImageBuilder {
   }
 
   /** ADD of a local tar (plain or gzip): its entries under `targetDir`, with the archive's owners unless --chown overrides them. */
-  private async addArchive(projectPath: string, targetDir: string, owner: Owner | undefined, where: string, entries: LayerEntry[], hash: ReturnType<typeof createHash>): Promise<() => Promise<void>> {
-    const { digest } = await hashStream(() => this.services.files.openStream(projectPath, 'context'));
-    hash.update(`archive:${targetDir}:${digest}:${owner ? `${owner.uid}:${owner.gid}` : 'archive-owners'}\0`);
+  private async addArchive(projectPath: string, targetDir: string, owner: Owner | undefined, where: string, entries: LayerEntry[]): Promise<() => Promise<void>> {
     const archive = extractTarEntries(this.services.files.openStream(projectPath, 'context'), { tmpDir: this.services.tmpDir, what: `${where}: ADD ${projectPath}` });
     const reroot = (path: string): string => (targetDir === '' ? path : `${targetDir}/${path}`);
     try {
@@ -467,80 +528,67 @@ class ImageBuilder {
     return () => archive.close();
   }
 
-  /** ADD of a URL: downloaded (verified against --checksum when given) and written with mode 0600, as Docker does. */
-  private async addUrl(
-    url: string, instruction: ExpandedInstruction, dest: string, workdir: string, several: boolean, owner: Owner,
-    chmod: number | undefined, where: string, entries: LayerEntry[], hash: ReturnType<typeof createHash>,
-  ): Promise<() => Promise<void>> {
+  /** ADD of a URL: downloaded to a temp file (its digest enters the stage digest), verified against --checksum when given. */
+  private async download(url: string, instruction: ExpandedInstruction, where: string): Promise<{ path: string; digest: string; size: number }> {
     const expected = typeof instruction.flags.checksum === 'string' && instruction.flags.checksum !== '' ? instruction.flags.checksum : undefined;
     const file = await downloadTo(url, this.services.tmpDir, where);
     if (expected !== undefined && file.digest !== expected) {
       await rm(file.path, { force: true });
       throw new BuildError(`${where}: ADD ${url}: checksum mismatch, expected ${expected} but the download hashes to ${file.digest}`);
     }
-    const name = posix.basename(new URL(url).pathname) || 'index.html';
-    const target = posix.resolve('/', workdir, dest.endsWith('/') || several ? posix.join(dest, name) : dest).slice(1);
-    const mode = chmod ?? 0o600;
-    entries.push({ path: target, type: 'file', mode, uid: owner.uid, gid: owner.gid, size: file.size, open: async () => createReadStream(file.path) });
-    hash.update(`url:${target}:${mode.toString(8)}:${owner.uid}:${owner.gid}:${file.digest}\0`);
-    return () => rm(file.path, { force: true });
+    return file;
   }
 
   /** Add the files COPY --from selects to `entries`; returns what releases their spooled contents. */
   private async fromImageEntries(
     stage: PlannedStage, instruction: ExpandedInstruction, paths: string[], dest: string, workdir: string,
-    owner: Owner, chmod: number | undefined, where: string, entries: LayerEntry[], hash: ReturnType<typeof createHash>,
+    owner: Owner, chmod: number | undefined, where: string, entries: LayerEntry[],
   ): Promise<() => Promise<void>> {
     const reference = stage.references.find((r) => r.via === 'copy' && r.value === instruction.flags.from);
     let store: ImageStore;
     let layers: Descriptor[];
     if (reference?.source.kind === 'stage') {
       const source = this.states.get(reference.source.index)!;
+      await this.ensureAdopted(source);
       store = this.services.storage.store;
       layers = source.layers;
-      hash.update(`from-stage:${source.digest}\0`);
-    } else if (reference?.source.kind === 'scratch') {
-      throw new BuildError(`${where}: COPY --from=scratch has no files to copy`);
     } else {
       const ref = reference?.source.kind === 'image' ? reference.source.ref : String(instruction.flags.from);
       const image = await resolveImage(this.services.client, ref, this.input.platform, where);
       store = image.store;
       layers = image.manifest.parsed.layers;
-      hash.update(`from-image:${image.manifestDigest}\0`);
     }
     const absoluteSources = paths.map((p) => posix.resolve('/', p).slice(1));
     const wanted = (path: string): boolean => absoluteSources.some((s) => s === '' || path === s || path.startsWith(`${s}/`));
     // The entries are read when the layer is built: the caller closes the files afterwards.
     const files = await readImageFiles(store, layers, wanted, { tmpDir: this.services.tmpDir });
     try {
-    const destIsDir = dest.endsWith('/') || paths.length > 1;
-    const destRoot = posix.resolve('/', workdir, dest).slice(1);
-    let matched = 0;
-    for (const source of absoluteSources) {
-      const top = files.lookup(source);
-      if (!top) throw new BuildError(`${where}: "/${source}" not found in the image given by --from=${String(instruction.flags.from)}`);
-      for (const entry of files.entries) {
-        if (!(entry.path === top.path || entry.path.startsWith(`${top.path}/`) || top.path === '')) continue;
-        const relative = top.type === 'dir' ? entry.path.slice(top.path.length).replace(/^\//, '') : posix.basename(entry.path);
-        if (top.type === 'dir' && relative === '') continue;
-        const target = top.type === 'dir' || destIsDir ? posix.join(destRoot, relative) : destRoot;
-        const keepOwner = owner.keep === true;
-        const copy: LayerEntry = {
-          ...entry, path: target,
-          uid: keepOwner ? entry.uid : owner.uid, gid: keepOwner ? entry.gid : owner.gid,
-          mode: chmod !== undefined && entry.type !== 'symlink' ? chmod : entry.mode,
-        };
-        entries.push(copy);
-        hash.update(`${copy.type}:${copy.path}:${copy.mode}:${copy.uid}:${copy.gid}:${copy.linkTarget ?? ''}:${entry.size ?? ''}\0`);
-        matched++;
+      const destIsDir = dest.endsWith('/') || paths.length > 1;
+      const destRoot = posix.resolve('/', workdir, dest).slice(1);
+      let matched = 0;
+      for (const source of absoluteSources) {
+        const top = files.lookup(source);
+        if (!top) throw new BuildError(`${where}: "/${source}" not found in the image given by --from=${String(instruction.flags.from)}`);
+        for (const entry of files.entries) {
+          if (!(entry.path === top.path || entry.path.startsWith(`${top.path}/`) || top.path === '')) continue;
+          const relative = top.type === 'dir' ? entry.path.slice(top.path.length).replace(/^\//, '') : posix.basename(entry.path);
+          if (top.type === 'dir' && relative === '') continue;
+          const target = top.type === 'dir' || destIsDir ? posix.join(destRoot, relative) : destRoot;
+          const keepOwner = owner.keep === true;
+          const copy: LayerEntry = {
+            ...entry, path: target,
+            uid: keepOwner ? entry.uid : owner.uid, gid: keepOwner ? entry.gid : owner.gid,
+            mode: chmod !== undefined && entry.type !== 'symlink' ? chmod : entry.mode,
+          };
+          entries.push(copy);
+          matched++;
+        }
       }
-    }
-    if (matched === 0) throw new BuildError(`${where}: nothing to copy from --from=${String(instruction.flags.from)}`);
+      if (matched === 0) throw new BuildError(`${where}: nothing to copy from --from=${String(instruction.flags.from)}`);
     } catch (error) {
       await files.close();
       throw error;
     }
-    // Content of files from another image is identified by that image's digest (hashed above) and the paths.
     return () => files.close();
   }
 

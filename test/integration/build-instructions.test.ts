@@ -107,6 +107,27 @@ describe('builder instructions', () => {
     expect((await readFileFromImage(store, manifest.layers, 'data/data.txt'))?.equals(served)).toBe(true);
   });
 
+  it('copies files from an earlier stage (COPY --from) and reuses the result in the next build', async () => {
+    const { plain } = registries();
+    const repo = `${plain.host}/${uniqueRepo('instr/from')}`;
+    const dir = await project({
+      'werf.yaml': 'project: instr\nconfigVersion: 1\n---\nimage: app\ndockerfile: Dockerfile\n',
+      Dockerfile: 'FROM scratch AS assets\nCOPY a.txt /out/a.txt\nCOPY b.txt /out/sub/b.txt\nFROM scratch\nWORKDIR /srv\nCOPY --from=assets /out/ ./\n',
+      'a.txt': 'alpha\n',
+      'b.txt': 'beta\n',
+    });
+    const first = await build(dir, ['--repo', repo]);
+    expect(first.code, first.out).toBe(0);
+    const manifest = await skopeoInspect(`${repo}:${tagOf(first.out, 'app')}`, { raw: true }) as { layers: { digest: string; size: number; mediaType: string }[] };
+    const [registry, ...rest] = repo.split('/');
+    const store = new RegistryStore(client, { registry: registry!, repository: rest.join('/') });
+    expect((await readFileFromImage(store, manifest.layers, 'srv/a.txt'))?.toString()).toBe('alpha\n');
+    expect((await readFileFromImage(store, manifest.layers, 'srv/sub/b.txt'))?.toString()).toBe('beta\n');
+    const second = await build(dir, ['--repo', repo]);
+    expect(second.out).toMatch(/0 built, \d+ reused/);
+    expect(tagOf(second.out, 'app')).toBe(tagOf(first.out, 'app'));
+  });
+
   it('fails on an ADD --checksum mismatch, naming the file and line', async () => {
     const dir = await project({
       'werf.yaml': 'project: instr\nconfigVersion: 1\n---\nimage: app\ndockerfile: Dockerfile\n',
