@@ -6,49 +6,17 @@
 // media or compressed archives); small files are source-like text (a few letters, spaces
 // and newlines: gzip shrinks them about 2x), spread over nested directories.
 import { execFile } from 'node:child_process';
-import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { createGzip } from 'node:zlib';
+import { tarHeader, writeLayerBlob, writeOciLayout } from '../test/support/oci-layout.js';
+import { keystream, MIB } from './lib/random.js';
 
 const execFileAsync = promisify(execFile);
-const MIB = 1024 * 1024;
-
-// ---------------------------------------------------------------------------
-// random bytes
-
-/** A fast source of random bytes: an AES-128-CTR keystream. */
-function keystream(): (n: number) => Buffer {
-  const cipher = createCipheriv('aes-128-ctr', randomBytes(16), randomBytes(16));
-  return (n) => cipher.update(Buffer.alloc(n));
-}
 
 // ---------------------------------------------------------------------------
 // base image
-
-function tarHeader(name: string, size: number, mode = 0o644, typeflag = '0'): Buffer {
-  const h = Buffer.alloc(512);
-  const put = (offset: number, length: number, value: string): void => void h.write(value, offset, length, 'ascii');
-  const octal = (value: number, length: number): string => `${value.toString(8).padStart(length - 1, '0')}\0`;
-  put(0, 100, name);
-  put(100, 8, octal(mode, 8));
-  put(108, 8, octal(0, 8));
-  put(116, 8, octal(0, 8));
-  put(124, 12, octal(size, 12));
-  put(136, 12, octal(0, 12));
-  put(148, 8, '        ');
-  put(156, 1, typeflag);
-  put(257, 6, 'ustar\0');
-  put(263, 2, '00');
-  let sum = 0;
-  for (const byte of h) sum += byte;
-  put(148, 8, `${sum.toString(8).padStart(6, '0')}\0 `);
-  return h;
-}
 
 /** One layer: a directory `opt/base-<i>/` holding one file of random bytes. */
 async function* layerTar(i: number, size: number): AsyncGenerator<Buffer> {
@@ -58,22 +26,6 @@ async function* layerTar(i: number, size: number): AsyncGenerator<Buffer> {
   for (let left = size; left > 0; left -= MIB) yield random(Math.min(MIB, left));
   yield Buffer.alloc(((512 - (size % 512)) % 512) + 1024);
 }
-
-function hasher(): PassThrough & { digest(): string; size(): number } {
-  const hash = createHash('sha256');
-  let size = 0;
-  const t = new PassThrough() as PassThrough & { digest(): string; size(): number };
-  t.on('data', (chunk: Buffer) => {
-    hash.update(chunk);
-    size += chunk.length;
-  });
-  let digest: string | undefined;
-  t.digest = () => (digest ??= `sha256:${hash.digest('hex')}`);
-  t.size = () => size;
-  return t;
-}
-
-const sha256 = (data: string): string => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
 export interface BaseImage {
   manifestDigest: string;
@@ -87,16 +39,8 @@ export interface BaseImage {
  * content (`layerSizes` bytes each), with a realistic config (PATH, a CMD), under `tag`.
  */
 export async function writeBaseLayout(dir: string, tag: string, layerSizes: number[]): Promise<BaseImage> {
-  const blobs = join(dir, 'blobs', 'sha256');
-  await mkdir(blobs, { recursive: true });
-  const built = await Promise.all(layerSizes.map(async (size, i) => {
-    const tmp = join(dir, `layer-${i}.tmp`);
-    const uncompressed = hasher();
-    const stored = hasher();
-    await pipeline(Readable.from(layerTar(i, size)), uncompressed, createGzip({ level: 1 }), stored, createWriteStream(tmp));
-    await rename(tmp, join(blobs, stored.digest().slice('sha256:'.length)));
-    return { digest: stored.digest(), size: stored.size(), diffId: uncompressed.digest() };
-  }));
+  await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+  const built = await Promise.all(layerSizes.map((size, i) => writeLayerBlob(dir, `layer-${i}.tmp`, Readable.from(layerTar(i, size)), 'gzip')));
   const config = JSON.stringify({
     created: '2024-01-01T00:00:00Z',
     architecture: 'amd64',
@@ -105,26 +49,8 @@ export async function writeBaseLayout(dir: string, tag: string, layerSizes: numb
     rootfs: { type: 'layers', diff_ids: built.map((l) => l.diffId) },
     history: built.map((_, i) => ({ created: '2024-01-01T00:00:00Z', created_by: `bench base layer ${i}` })),
   });
-  const configDigest = sha256(config);
-  await writeFile(join(blobs, configDigest.slice('sha256:'.length)), config);
-  const manifest = JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: Buffer.byteLength(config) },
-    layers: built.map(({ digest, size }) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest, size })),
-  });
-  const manifestDigest = sha256(manifest);
-  await writeFile(join(blobs, manifestDigest.slice('sha256:'.length)), manifest);
-  await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  await writeFile(join(dir, 'index.json'), JSON.stringify({
-    schemaVersion: 2,
-    manifests: [{
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      digest: manifestDigest,
-      size: Buffer.byteLength(manifest),
-      annotations: { 'org.opencontainers.image.ref.name': tag },
-    }],
-  }));
+  const { manifestDigest } = await writeOciLayout(dir, tag, config,
+    built.map(({ digest, size }) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest, size })));
   return { manifestDigest, layerBytes: built.reduce((n, l) => n + l.size, 0), layers: built.length };
 }
 

@@ -8,24 +8,25 @@
 // Needs root (buildah's vfs storage, and its blob-info cache isolated with `unshare
 // --mount`), docker-registry, skopeo, buildah and git (Debian packages; installed when
 // missing).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { removeOnExit, startRegistry, stopAllChildren, type StartedRegistry } from '../test/setup/registry-process.js';
+import { startRegistry } from '../test/setup/registry-process.js';
 import { DOCKERFILE_BODY, writeBaseLayout, writeProject, type Project } from './build-fixture.js';
+import { fail, inWorkDir, log, onPath, positiveInt, requireRootOnLinux, requireTools, setBenchName, tsc } from './lib/cli.js';
+import { BLOB_INFO_CACHE_DIR, ensureOk as ensureOkTail, run, withBlobInfoCache, type Line, type Spawned } from './lib/process.js';
+import { MIB } from './lib/random.js';
+import { countsText, RequestLog, splitRef, type RequestCounts } from './lib/requests.js';
+import { machineLine, mb, median, sec, table, writeResults } from './lib/report.js';
 
+setBenchName('bench/build');
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH_DIR, '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
-/** Where containers/image keeps its blob-info cache when run as root. */
-const BLOB_INFO_CACHE_DIR = '/var/lib/containers/cache';
-const TIME = '/usr/bin/time';
-const MIB = 1024 * 1024;
 
 const { values: opts } = parseArgs({
   options: {
@@ -74,25 +75,6 @@ const SCENARIOS = opts.scenarios.split(',').map((s) => s.trim()) as ScenarioId[]
 for (const s of SCENARIOS) if (!['cold', 'cached'].includes(s)) fail(`unknown scenario '${s}'`);
 
 type Tool = 'slipway' | 'buildah';
-type RequestCounts = Record<string, number>;
-
-interface Line {
-  /** ms since the spawn */
-  t: number;
-  text: string;
-}
-
-interface Spawned {
-  wallMs: number;
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  lines: Line[];
-  /** From /usr/bin/time, when available. */
-  userS?: number;
-  sysS?: number;
-  maxRssKiB?: number;
-}
 
 interface Step {
   wallMs: number;
@@ -118,38 +100,12 @@ interface RunResult {
   manifestDigest: string;
 }
 
-function positiveInt(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) fail(`${name}: '${value}' is not a positive integer`);
-  return n;
-}
-
-function fail(message: string): never {
-  process.stderr.write(`bench/build: ${message}\n`);
-  process.exit(1);
-}
-
-function log(line: string): void {
-  process.stderr.write(`${line}\n`);
-}
-
 // ---------------------------------------------------------------------------
 // preconditions
 
-function onPath(bin: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
-}
-
 function preconditions(): void {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) {
-    fail('needs root on Linux: buildah runs with vfs storage under `unshare --mount` (its blob-info cache replaced by a mount)');
-  }
-  const tools = ['docker-registry', 'skopeo', 'git', 'unshare', 'mount'];
-  if (tools.some((t) => !onPath(t))) {
-    spawnSync('bash', [join(ROOT, 'test', 'setup', 'install-deps.sh')], { stdio: 'inherit' });
-    const missing = tools.filter((t) => !onPath(t));
-    if (missing.length > 0) fail(`missing ${missing.join(', ')} (apt-get install -y docker-registry skopeo git util-linux mount)`);
-  }
+  requireRootOnLinux('buildah runs with vfs storage under `unshare --mount` (its blob-info cache replaced by a mount)');
+  requireTools(ROOT, ['docker-registry', 'skopeo', 'git', 'unshare', 'mount'], 'docker-registry skopeo git util-linux mount');
   if (!onPath('buildah')) {
     log('bench/build: buildah is missing; installing it (apt-get install -y buildah)');
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -164,55 +120,16 @@ function preconditions(): void {
   }
   if (!existsSync(CLI)) fail('dist/ is missing: run `npm run build` (npm run bench:build does)');
   // tsx runs this file without type-checking it: check it (and its helpers) here. bench/tsconfig.json is bench/copy's.
-  const tsc = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['--ignoreConfig', '--noEmit', '--target', 'ES2022', '--module', 'NodeNext',
+  tsc(ROOT, ['--ignoreConfig', '--noEmit', '--target', 'ES2022', '--module', 'NodeNext',
     '--moduleResolution', 'NodeNext', '--strict', '--noUncheckedIndexedAccess', '--noImplicitOverride', '--skipLibCheck', '--types', 'node',
-    join(BENCH_DIR, 'build.ts')], { stdio: 'inherit' });
-  if (tsc.status !== 0) fail('type errors in bench/build.ts');
+    join(BENCH_DIR, 'build.ts')], 'type errors in bench/build.ts');
 }
 
 // ---------------------------------------------------------------------------
 // running processes
 
-function run(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeFile?: string } = {}): Promise<Spawned> {
-  const [file, argv] = options.timeFile && existsSync(TIME) ? [TIME, ['-f', '%U %S %M', '-o', options.timeFile, cmd, ...args]] : [cmd, args];
-  return new Promise((resolvePromise, reject) => {
-    const started = performance.now();
-    let exitedAt = 0;
-    const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...(options.env ? { env: options.env } : {}), ...(options.cwd ? { cwd: options.cwd } : {}) });
-    let stdout = '';
-    let stderr = '';
-    const lines: Line[] = [];
-    const partial = { out: '', err: '' };
-    const take = (which: 'out' | 'err', d: Buffer): void => {
-      const t = performance.now() - started;
-      const text = d.toString();
-      if (which === 'out') stdout += text;
-      else stderr += text;
-      const parts = (partial[which] + text).split('\n');
-      partial[which] = parts.pop()!;
-      for (const p of parts) lines.push({ t, text: p });
-    };
-    child.stdout.on('data', (d: Buffer) => take('out', d));
-    child.stderr.on('data', (d: Buffer) => take('err', d));
-    child.once('error', reject);
-    child.once('exit', () => (exitedAt = performance.now()));
-    child.once('close', async (code) => {
-      const result: Spawned = { wallMs: (exitedAt || performance.now()) - started, code, stdout, stderr, lines };
-      if (options.timeFile && existsSync(TIME)) {
-        try {
-          const last = (await readFile(options.timeFile, 'utf8')).trim().split('\n').pop()!.split(' ').map(Number);
-          [result.userS, result.sysS, result.maxRssKiB] = last as [number, number, number];
-        } catch {
-          // no figures
-        }
-      }
-      resolvePromise(result);
-    });
-  });
-}
-
 function ensureOk(what: string, r: Spawned): void {
-  if (r.code !== 0) throw new Error(`${what} exited with ${r.code}:\n${(r.stderr || r.stdout).slice(-4000)}`);
+  ensureOkTail(what, r, 4000);
 }
 
 function stepOf(r: Spawned): Step {
@@ -246,60 +163,16 @@ async function newBuildahStore(dir: string): Promise<BuildahStore> {
  * but nothing leaks between rounds, and the host's real cache is never read or written.
  */
 function buildahArgv(store: BuildahStore, args: string[]): [string, string[]] {
-  const script = `mount --bind "$1" ${BLOB_INFO_CACHE_DIR} && shift && exec "$@"`;
-  return ['unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', store.cache,
-    'buildah', '--root', store.root, '--runroot', store.runroot, '--storage-driver', 'vfs', ...args]];
-}
-
-// ---------------------------------------------------------------------------
-// request counting from the registry's access log
-
-class RequestLog {
-  private offset = 0;
-  constructor(private readonly registry: StartedRegistry) {}
-
-  async mark(): Promise<void> {
-    this.offset = (await stat(this.registry.logFile)).size;
-  }
-
-  /** Requests logged since mark(), by method and kind (and total). */
-  async since(): Promise<RequestCounts> {
-    // The registry writes the access-log line after it answered: give it a moment.
-    await new Promise((r) => setTimeout(r, 100));
-    const counts: RequestCounts = { total: 0 };
-    const handle = await open(this.registry.logFile, 'r');
-    try {
-      const size = (await handle.stat()).size;
-      const buf = Buffer.alloc(size - this.offset);
-      await handle.read(buf, 0, buf.length, this.offset);
-      for (const m of buf.toString('utf8').matchAll(/"(GET|HEAD|PUT|POST|PATCH|DELETE) (\S+) HTTP\/[\d.]+" (\d+)/g)) {
-        const key = `${m[1]} ${classify(m[2]!)}`;
-        counts[key] = (counts[key] ?? 0) + 1;
-        counts.total!++;
-      }
-    } finally {
-      await handle.close();
-    }
-    return counts;
-  }
-}
-
-function classify(path: string): string {
-  if (path === '/v2/') return 'ping';
-  if (/\/blobs\/uploads\//.test(path)) return 'upload';
-  if (/\/blobs\//.test(path)) return 'blob';
-  if (/\/manifests\//.test(path)) return 'manifest';
-  if (/\/tags\/list/.test(path)) return 'tags';
-  return 'other';
+  return withBlobInfoCache({ warm: store.cache }, 'exec "$@"',
+    ['buildah', '--root', store.root, '--runroot', store.runroot, '--storage-driver', 'vfs', ...args]);
 }
 
 // ---------------------------------------------------------------------------
 // registry reads for checks
 
 async function manifestAt(ref: string): Promise<{ digest: string; body: { layers: { size: number }[]; config: { digest: string } } } | undefined> {
-  const slash = ref.indexOf('/');
-  const colon = ref.lastIndexOf(':');
-  const res = await fetch(`http://${ref.slice(0, slash)}/v2/${ref.slice(slash + 1, colon)}/manifests/${ref.slice(colon + 1)}`, {
+  const { host, repo, tag } = splitRef(ref);
+  const res = await fetch(`http://${host}/v2/${repo}/manifests/${tag}`, {
     headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' },
   });
   if (!res.ok) return undefined;
@@ -309,35 +182,13 @@ async function manifestAt(ref: string): Promise<{ digest: string; body: { layers
 async function configAt(ref: string): Promise<Record<string, unknown>> {
   const m = await manifestAt(ref);
   if (!m) throw new Error(`no manifest at ${ref}`);
-  const slash = ref.indexOf('/');
-  const colon = ref.lastIndexOf(':');
-  const res = await fetch(`http://${ref.slice(0, slash)}/v2/${ref.slice(slash + 1, colon)}/blobs/${m.body.config.digest}`);
+  const { host, repo } = splitRef(ref);
+  const res = await fetch(`http://${host}/v2/${repo}/blobs/${m.body.config.digest}`);
   return ((await res.json()) as { config: Record<string, unknown> }).config;
 }
 
 // ---------------------------------------------------------------------------
-// statistics and output
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-const sec = (ms: number): string => (ms / 1000).toFixed(3);
-const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
-
-function countsText(c: RequestCounts): string {
-  return Object.entries(c).filter(([k]) => k !== 'total').sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${v}`).join(', ');
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r, ri) => {
-    const line = r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
-    return ri === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
-  }).join('\n');
-}
+// timelines
 
 /**
  * Slipway's per-stage timeline: each stage from the line before it ("Building stage X" or the
@@ -390,12 +241,9 @@ function medianPhases(all: { name: string; ms: number }[][]): { name: string; ms
 
 async function main(): Promise<void> {
   preconditions();
-  const workDir = await mkdtemp(join(tmpdir(), 'slipway-bench-build-'));
-  if (!opts.keep) removeOnExit(workDir);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130)); // the exit hook stops the registry
-  const results: RunResult[] = [];
-  const startedAt = new Date();
-  try {
+  await inWorkDir('slipway-bench-build-', opts.keep, async (workDir) => {
+    const results: RunResult[] = [];
+    const startedAt = new Date();
     const cpuProfDir = opts['cpu-prof'] ? resolve(opts['cpu-prof']) : undefined;
     if (cpuProfDir) await mkdir(cpuProfDir, { recursive: true });
     await mkdir(BLOB_INFO_CACHE_DIR, { recursive: true }); // the mount point; its contents are never touched
@@ -403,16 +251,14 @@ async function main(): Promise<void> {
     log(`work dir ${workDir}; starting a registry`);
     const registry = await startRegistry(workDir, { name: 'registry', accessLog: true });
     const R = registry.host;
-    const requests = new RequestLog(registry);
+    const requests = new RequestLog([registry], { tags: true });
 
     // ---- fixtures
     const fixtureStarted = performance.now();
     const base = await writeBaseLayout(join(workDir, 'oci-base'), 'v1', BASE);
     const baseRef = `${R}/bench/base:v1`;
     // skopeo's blob-info cache is replaced by an empty tmpfs: the host's cache stays untouched.
-    ensureOk('push of the base image', await run('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c',
-      `mount -t tmpfs -o size=64m slipway-bench ${BLOB_INFO_CACHE_DIR} && exec "$@"`, 'sh',
-      'skopeo', '--insecure-policy', 'copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false', `oci:${join(workDir, 'oci-base')}:v1`, `docker://${baseRef}`]));
+    ensureOk('push of the base image', await run(...withBlobInfoCache('cold', 'exec "$@"', ['skopeo', '--insecure-policy', 'copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false', `oci:${join(workDir, 'oci-base')}:v1`, `docker://${baseRef}`])));
     await rm(join(workDir, 'oci-base'), { recursive: true });
     const project: Project = await writeProject(join(workDir, 'project'), { base: baseRef, largeFiles: LARGE, smallFiles: SMALL_FILES, smallMax: SMALL_MAX });
     log(`fixtures in ${sec(performance.now() - fixtureStarted)} s: base ${baseRef} (${base.layers} layers, ${mb(base.layerBytes)} MB), ` +
@@ -606,26 +452,16 @@ async function main(): Promise<void> {
     }).join('; '));
     out.push(`start-up, median of 5: node -e 0 ${sec(median(startup.node))} s; \`slipway version\` ${sec(median(startup.slipwayVersion))} s; ` +
       `buildah --version ${sec(median(startup.buildahVersion))} s (with the unshare + bind-mount wrapper every buildah run here has: ${sec(median(startup.buildahWrapper))} s).`);
-    out.push(`machine: ${cpus().length} cpus, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}; node ${process.version}; ` +
-      `${spawnSync('buildah', ['--version']).stdout.toString().trim()}`);
+    out.push(machineLine('buildah'));
     process.stdout.write(`${out.join('\n')}\n`);
 
     if (!opts['no-json']) {
-      const file = opts.json ? resolve(opts.json) : join(BENCH_DIR, 'results', `build-${startedAt.toISOString().replace(/:/g, '-').replace(/\..*/, '')}.json`);
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, JSON.stringify({
-        startedAt: startedAt.toISOString(), node: process.version, cpus: cpus().length, loadavg: loadavg(),
+      await writeResults(BENCH_DIR, 'build', opts.json, startedAt, {
         base: { bytes: base.layerBytes, layers: base.layers }, context: { bytes: project.contextBytes, files: project.files },
         dockerfile: DOCKERFILE_BODY, rounds: ROUNDS, summary, startup, runs: results,
-      }, null, 2));
-      process.stdout.write(`results: ${file}\n`);
+      });
     }
-  } finally {
-    await stopAllChildren();
-    if (opts.keep) log(`kept ${workDir}`);
-    else await rm(workDir, { recursive: true, force: true });
-    removeOnExit(undefined);
-  }
+  });
 }
 
 await main();

@@ -7,24 +7,25 @@
 //
 // Needs root (skopeo's cache is isolated with `unshare --mount`), docker-registry and
 // skopeo (Debian packages; installed by test/setup/install-deps.sh when missing).
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { removeOnExit, startRegistry, stopAllChildren, type StartedRegistry } from '../test/setup/registry-process.js';
+import { startRegistry } from '../test/setup/registry-process.js';
 import type { WorkerReport } from './copy-worker.js';
 import { buildImage, type BuiltImage } from './image.js';
+import { fail, inWorkDir, log, positiveInt, requireRootOnLinux, requireTools, setBenchName, tsc } from './lib/cli.js';
+import { BLOB_INFO_CACHE_DIR as SKOPEO_CACHE_DIR, cpuSeconds, ensureOk, run, skopeoArgv, skopeoCopyArgs, timedArgv, type Spawned } from './lib/process.js';
+import { MIB } from './lib/random.js';
+import { countsText, RequestLog, splitRef, type RequestCounts } from './lib/requests.js';
+import { machineLine, mb, median, sec, table, writeResults } from './lib/report.js';
 
+setBenchName('bench/copy');
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH_DIR, '..');
 const WORKER = join(BENCH_DIR, '.build', 'bench', 'copy-worker.js');
-/** Where skopeo (containers/image) keeps its blob-info cache when run as root; skopeo 1.9 has no option to move it. */
-const SKOPEO_CACHE_DIR = '/var/lib/containers/cache';
-const MIB = 1024 * 1024;
 
 const { values: opts } = parseArgs({
   options: {
@@ -68,7 +69,6 @@ for (const s of SCENARIOS) if (!['cross', 'mount', 'repeat'].includes(s)) fail(`
 
 type Tool = 'slipway' | 'skopeo';
 type ScenarioId = 'cross' | 'mount' | 'repeat';
-type RequestCounts = Record<string, number>;
 
 interface RunResult {
   scenario: ScenarioId | 'big';
@@ -85,160 +85,23 @@ interface RunResult {
   maxRssKiB?: number;
 }
 
-function positiveInt(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) fail(`${name}: '${value}' is not a positive integer`);
-  return n;
-}
-
-function fail(message: string): never {
-  process.stderr.write(`bench/copy: ${message}\n`);
-  process.exit(1);
-}
-
-function log(line: string): void {
-  process.stderr.write(`${line}\n`);
-}
-
 // ---------------------------------------------------------------------------
 // preconditions
 
-function onPath(bin: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
-}
-
 function preconditions(): void {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) {
-    fail('needs root on Linux: skopeo runs under `unshare --mount` with its blob-info cache replaced by a mount');
-  }
-  const tools = ['docker-registry', 'skopeo', 'unshare', 'mount'];
-  if (tools.some((t) => !onPath(t))) {
-    spawnSync('bash', [join(ROOT, 'test', 'setup', 'install-deps.sh')], { stdio: 'inherit' });
-    const missing = tools.filter((t) => !onPath(t));
-    if (missing.length > 0) fail(`missing ${missing.join(', ')} (apt-get install -y docker-registry skopeo util-linux mount)`);
-  }
+  requireRootOnLinux('skopeo runs under `unshare --mount` with its blob-info cache replaced by a mount');
+  requireTools(ROOT, ['docker-registry', 'skopeo', 'unshare', 'mount'], 'docker-registry skopeo util-linux mount');
   if (!existsSync(join(ROOT, 'dist', 'index.js'))) fail('dist/ is missing: run `npm run build` (npm run bench:copy does)');
   // The worker runs as plain JavaScript against dist/: compile it (and type-check the bench).
-  const tsc = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(BENCH_DIR, 'tsconfig.json')], { stdio: 'inherit' });
-  if (tsc.status !== 0) fail('tsc -p bench/tsconfig.json failed');
-}
-
-// ---------------------------------------------------------------------------
-// running one copy
-
-interface Spawned {
-  wallMs: number;
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[]): Promise<Spawned> {
-  return new Promise((resolvePromise, reject) => {
-    const started = performance.now();
-    let exitedAt = 0;
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', reject);
-    child.once('exit', () => (exitedAt = performance.now()));
-    child.once('close', (code) => resolvePromise({ wallMs: (exitedAt || performance.now()) - started, code, stdout, stderr }));
-  });
-}
-
-function ensureOk(what: string, r: Spawned): void {
-  if (r.code !== 0) throw new Error(`${what} exited with ${r.code}:\n${r.stderr.slice(-3000)}`);
-}
-
-/**
- * skopeo inside a private mount namespace whose /var/lib/containers/cache is either an
- * empty tmpfs ('cold': it knows no blob locations and must copy) or the bench's own
- * persistent cache dir bind-mounted ('warm': it remembers where it pushed blobs before, and mounts).
- * The host's real cache is never read or written.
- */
-function skopeoArgv(cache: 'cold' | { warm: string }, skopeoArgs: string[], timeFile?: string): [string, string[]] {
-  const mountCmd = cache === 'cold'
-    ? `mount -t tmpfs -o size=64m slipway-bench ${SKOPEO_CACHE_DIR}`
-    : `mount --bind "$1" ${SKOPEO_CACHE_DIR}`;
-  const script = `${mountCmd} && shift && ${TIMED}`;
-  const timePrefix = timeFile ? ['/usr/bin/time', '-f', '%M', '-o', timeFile] : [];
-  return ['unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh',
-    cache === 'cold' ? '-' : cache.warm, ...timePrefix, 'skopeo', '--insecure-policy', ...skopeoArgs]];
-}
-
-/** Runs "$@" and then prints the shell's `times` (the last line: children's user and sys time) on stderr. */
-const TIMED = '"$@"; rc=$?; times >&2; exit $rc';
-
-/** `cmd args` under a shell that reports its CPU time: see cpuSeconds(). */
-function timedArgv(cmd: string, args: string[]): [string, string[]] {
-  return ['sh', ['-c', TIMED, 'sh', cmd, ...args]];
-}
-
-/** User + sys seconds of the children, from the last line `times` printed. */
-function cpuSeconds(stderr: string): number {
-  const m = /(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s\s*$/.exec(stderr);
-  if (!m) throw new Error(`no \`times\` output in: ${stderr.slice(-500)}`);
-  return Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]);
-}
-
-function skopeoCopyArgs(src: string, dst: string): string[] {
-  // --preserve-digests: copy the manifest and blobs as they are, exactly what Slipway does.
-  return ['copy', '--quiet', '--preserve-digests', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${src}`, `docker://${dst}`];
-}
-
-// ---------------------------------------------------------------------------
-// request counting from the registries' access logs
-
-class RequestLog {
-  private offsets = new Map<string, number>();
-  constructor(private readonly registries: StartedRegistry[]) {}
-
-  async mark(): Promise<void> {
-    for (const r of this.registries) this.offsets.set(r.logFile, (await stat(r.logFile)).size);
-  }
-
-  /** Requests logged since mark(), by method (and total). */
-  async since(): Promise<RequestCounts> {
-    // The registry writes the access-log line after it answered: give it a moment.
-    await new Promise((r) => setTimeout(r, 100));
-    const counts: RequestCounts = { total: 0 };
-    for (const r of this.registries) {
-      const from = this.offsets.get(r.logFile) ?? 0;
-      const handle = await open(r.logFile, 'r');
-      try {
-        const size = (await handle.stat()).size;
-        const buf = Buffer.alloc(size - from);
-        await handle.read(buf, 0, buf.length, from);
-        for (const m of buf.toString('utf8').matchAll(/"(GET|HEAD|PUT|POST|PATCH|DELETE) (\S+) HTTP\/[\d.]+" (\d+)/g)) {
-          const key = `${m[1]} ${classify(m[2]!)}`;
-          counts[key] = (counts[key] ?? 0) + 1;
-          counts.total!++;
-        }
-      } finally {
-        await handle.close();
-      }
-    }
-    return counts;
-  }
-}
-
-function classify(path: string): string {
-  if (path === '/v2/') return 'ping';
-  if (/\/blobs\/uploads\//.test(path)) return 'upload';
-  if (/\/blobs\//.test(path)) return 'blob';
-  if (/\/manifests\//.test(path)) return 'manifest';
-  return 'other';
+  tsc(ROOT, ['-p', join(BENCH_DIR, 'tsconfig.json')], 'tsc -p bench/tsconfig.json failed');
 }
 
 // ---------------------------------------------------------------------------
 // checks
 
 async function manifestDigestAt(ref: string): Promise<string | undefined> {
-  const slash = ref.indexOf('/');
-  const colon = ref.lastIndexOf(':');
-  const res = await fetch(`http://${ref.slice(0, slash)}/v2/${ref.slice(slash + 1, colon)}/manifests/${ref.slice(colon + 1)}`, {
+  const { host, repo, tag } = splitRef(ref);
+  const res = await fetch(`http://${host}/v2/${repo}/manifests/${tag}`, {
     method: 'HEAD',
     headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
   });
@@ -246,39 +109,12 @@ async function manifestDigestAt(ref: string): Promise<string | undefined> {
 }
 
 // ---------------------------------------------------------------------------
-// statistics and output
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-const sec = (ms: number): string => (ms / 1000).toFixed(3);
-const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
-
-function countsText(c: RequestCounts): string {
-  return Object.entries(c).filter(([k]) => k !== 'total').sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${v}`).join(', ');
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r, ri) => {
-    const line = r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
-    return ri === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
-  }).join('\n');
-}
-
-// ---------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   preconditions();
-  const workDir = await mkdtemp(join(tmpdir(), 'slipway-bench-'));
-  if (!opts.keep) removeOnExit(workDir);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130)); // the exit hook stops the registries
-  const results: RunResult[] = [];
-  const startedAt = new Date();
-  try {
+  await inWorkDir('slipway-bench-', opts.keep, async (workDir) => {
+    const results: RunResult[] = [];
+    const startedAt = new Date();
     const warmCache = join(workDir, 'skopeo-cache-warm');
     await mkdir(warmCache);
     await mkdir(SKOPEO_CACHE_DIR, { recursive: true }); // the mount point; its contents are never touched
@@ -429,26 +265,16 @@ async function main(): Promise<void> {
       return `${id}: slipway {${countsText(first('slipway').requests)}} skopeo {${countsText(first('skopeo').requests)}}`;
     }).join('; '));
     if (opts['node-args']) out.push(`Slipway workers ran with extra node flags: ${opts['node-args']}`);
-    out.push(`machine: ${cpus().length} cpus, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}; node ${process.version}; ` +
-      `${spawnSync('skopeo', ['--version']).stdout.toString().trim()}`);
+    out.push(machineLine('skopeo'));
     process.stdout.write(`${out.join('\n')}\n`);
 
     if (!opts['no-json']) {
-      const file = opts.json ? resolve(opts.json) : join(BENCH_DIR, 'results', `copy-${startedAt.toISOString().replace(/:/g, '-').replace(/\..*/, '')}.json`);
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, JSON.stringify({
-        startedAt: startedAt.toISOString(), node: process.version, cpus: cpus().length, loadavg: loadavg(),
+      await writeResults(BENCH_DIR, 'copy', opts.json, startedAt, {
         image: { bytes: image.totalBytes, layers: image.layerSizes }, big: big ? { bytes: big.totalBytes } : undefined,
         rounds: ROUNDS, slipwayNodeArgs: opts['node-args'] ?? '', summary, startup, runs: results,
-      }, null, 2));
-      process.stdout.write(`results: ${file}\n`);
+      });
     }
-  } finally {
-    await stopAllChildren();
-    if (opts.keep) log(`kept ${workDir}`);
-    else await rm(workDir, { recursive: true, force: true });
-    removeOnExit(undefined);
-  }
+  });
 }
 
 await main();

@@ -9,27 +9,29 @@
 // Needs root (skopeo's blob-info cache is isolated with `unshare --mount`, as bench/copy
 // does), docker-registry, skopeo and git (Debian packages; installed by
 // test/setup/install-deps.sh when missing), and dist/ (the npm script builds it).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { removeOnExit, startRegistry, stopAllChildren, type StartedRegistry } from '../test/setup/registry-process.js';
+import { startRegistry } from '../test/setup/registry-process.js';
 import { summarizeProfile, type ProfileSummary } from './export-profile.js';
 import type { ExportTrace } from './export-trace.js';
 import { buildImage } from './image.js';
+import { fail, inWorkDir, log, positiveInt, requireRootOnLinux, requireTools, setBenchName, tsc } from './lib/cli.js';
+import { BLOB_INFO_CACHE_DIR as SKOPEO_CACHE_DIR, cpuSeconds, ensureOk, run, skopeoArgv, skopeoCopyArgs, timedArgv, type Line } from './lib/process.js';
+import { MIB } from './lib/random.js';
+import { countsText, RequestLog, splitRef, type RequestCounts } from './lib/requests.js';
+import { machineLine, mb, median, sec, table, writeResults } from './lib/report.js';
 
+setBenchName('bench/export');
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH_DIR, '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 /** The --trace preload, compiled by `tsc -p bench/tsconfig.export.json` (plain JS: no loader in Slipway's start-up). */
 const TRACER = join(BENCH_DIR, '.build', 'bench', 'export-trace.js');
-/** Where skopeo (containers/image) keeps its blob-info cache when run as root; skopeo 1.9 has no option to move it. */
-const SKOPEO_CACHE_DIR = '/var/lib/containers/cache';
-const MIB = 1024 * 1024;
 
 const { values: opts } = parseArgs({
   options: {
@@ -69,7 +71,6 @@ const SCENARIOS = opts.scenarios.split(',').map((s) => s.trim()) as ScenarioId[]
 for (const s of SCENARIOS) if (!['cross', 'mount', 'repeat'].includes(s)) fail(`unknown scenario '${s}'`);
 
 type Tool = 'slipway' | 'skopeo';
-type RequestCounts = Record<string, number>;
 
 /** Slipway's log milestones, ms since spawn (from when its stderr lines arrived). */
 interface Phases {
@@ -99,165 +100,15 @@ interface RunResult {
   profile?: ProfileSummary;
 }
 
-function positiveInt(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) fail(`${name}: '${value}' is not a positive integer`);
-  return n;
-}
-
-function fail(message: string): never {
-  process.stderr.write(`bench/export: ${message}\n`);
-  process.exit(1);
-}
-
-function log(line: string): void {
-  process.stderr.write(`${line}\n`);
-}
-
 // ---------------------------------------------------------------------------
 // preconditions
 
-function onPath(bin: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
-}
-
 function preconditions(): void {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) {
-    fail('needs root on Linux: skopeo runs under `unshare --mount` with its blob-info cache replaced by a mount');
-  }
-  const tools = ['docker-registry', 'skopeo', 'unshare', 'mount', 'git'];
-  if (tools.some((t) => !onPath(t))) {
-    spawnSync('bash', [join(ROOT, 'test', 'setup', 'install-deps.sh')], { stdio: 'inherit' });
-    const missing = tools.filter((t) => !onPath(t));
-    if (missing.length > 0) fail(`missing ${missing.join(', ')} (apt-get install -y docker-registry skopeo git util-linux mount)`);
-  }
+  requireRootOnLinux('skopeo runs under `unshare --mount` with its blob-info cache replaced by a mount');
+  requireTools(ROOT, ['docker-registry', 'skopeo', 'unshare', 'mount', 'git'], 'docker-registry skopeo git util-linux mount');
   if (!existsSync(CLI)) fail('dist/ is missing: run `npm run build` (npm run bench:export does)');
   // Type-checks this bench and compiles the --trace preload to plain JavaScript.
-  const tsc = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(BENCH_DIR, 'tsconfig.export.json')], { stdio: 'inherit' });
-  if (tsc.status !== 0) fail('tsc -p bench/tsconfig.export.json failed');
-}
-
-// ---------------------------------------------------------------------------
-// running a process
-
-interface Spawned {
-  wallMs: number;
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** Each stderr line with the time it arrived, ms since spawn. */
-  lines: { ms: number; text: string }[];
-}
-
-function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Spawned> {
-  return new Promise((resolvePromise, reject) => {
-    const started = performance.now();
-    let exitedAt = 0;
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) });
-    let stdout = '';
-    let stderr = '';
-    let partial = '';
-    const lines: Spawned['lines'] = [];
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
-      const ms = performance.now() - started;
-      const text = d.toString();
-      stderr += text;
-      const parts = (partial + text).split('\n');
-      partial = parts.pop()!;
-      for (const line of parts) lines.push({ ms, text: line });
-    });
-    child.once('error', reject);
-    child.once('exit', () => (exitedAt = performance.now()));
-    child.once('close', (code) => resolvePromise({ wallMs: (exitedAt || performance.now()) - started, code, stdout, stderr, lines }));
-  });
-}
-
-function ensureOk(what: string, r: Spawned): void {
-  if (r.code !== 0) throw new Error(`${what} exited with ${r.code}:\n${r.stderr.slice(-3000)}`);
-}
-
-// The skopeo wrapper and CPU accounting of bench/copy.ts (not exported there: copy.ts runs its benchmark when
-// imported), kept identical so that the two benchmarks measure skopeo the same way.
-
-/**
- * skopeo inside a private mount namespace whose /var/lib/containers/cache is either an
- * empty tmpfs ('cold': it knows no blob locations and must copy) or the bench's own
- * persistent cache dir bind-mounted ('warm': it remembers where it saw blobs before, and mounts).
- * The host's real cache is never read or written.
- */
-function skopeoArgv(cache: 'cold' | { warm: string }, skopeoArgs: string[]): [string, string[]] {
-  const mountCmd = cache === 'cold'
-    ? `mount -t tmpfs -o size=64m slipway-bench ${SKOPEO_CACHE_DIR}`
-    : `mount --bind "$1" ${SKOPEO_CACHE_DIR}`;
-  const script = `${mountCmd} && shift && ${TIMED}`;
-  return ['unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh',
-    cache === 'cold' ? '-' : cache.warm, 'skopeo', '--insecure-policy', ...skopeoArgs]];
-}
-
-/** Runs "$@" and then prints the shell's `times` (the last line: children's user and sys time) on stderr. */
-const TIMED = '"$@"; rc=$?; times >&2; exit $rc';
-
-/** `cmd args` under a shell that reports its CPU time: see cpuSeconds(). */
-function timedArgv(cmd: string, args: string[]): [string, string[]] {
-  return ['sh', ['-c', TIMED, 'sh', cmd, ...args]];
-}
-
-/** User + sys seconds of the children, from the last line `times` printed. */
-function cpuSeconds(stderr: string): number {
-  const m = /(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s\s*$/.exec(stderr);
-  if (!m) throw new Error(`no \`times\` output in: ${stderr.slice(-500)}`);
-  return Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]);
-}
-
-function skopeoCopyArgs(src: string, dst: string): string[] {
-  // --preserve-digests: the manifest and blobs as they are (skopeo cannot relabel).
-  return ['copy', '--quiet', '--preserve-digests', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${src}`, `docker://${dst}`];
-}
-
-// ---------------------------------------------------------------------------
-// request counting from the registries' access logs (as bench/copy.ts does)
-
-class RequestLog {
-  private offsets = new Map<string, number>();
-  constructor(private readonly registries: StartedRegistry[]) {}
-
-  async mark(): Promise<void> {
-    for (const r of this.registries) this.offsets.set(r.logFile, (await stat(r.logFile)).size);
-  }
-
-  /** Requests logged since mark(), by method and kind (and total). */
-  async since(): Promise<RequestCounts> {
-    // The registry writes the access-log line after it answered: give it a moment.
-    await new Promise((r) => setTimeout(r, 100));
-    const counts: RequestCounts = { total: 0 };
-    for (const r of this.registries) {
-      const from = this.offsets.get(r.logFile) ?? 0;
-      const handle = await open(r.logFile, 'r');
-      try {
-        const size = (await handle.stat()).size;
-        const buf = Buffer.alloc(size - from);
-        await handle.read(buf, 0, buf.length, from);
-        for (const m of buf.toString('utf8').matchAll(/"(GET|HEAD|PUT|POST|PATCH|DELETE) (\S+) HTTP\/[\d.]+" (\d+)/g)) {
-          const key = `${m[1]} ${classify(m[2]!)}`;
-          counts[key] = (counts[key] ?? 0) + 1;
-          counts.total!++;
-        }
-      } finally {
-        await handle.close();
-      }
-    }
-    return counts;
-  }
-}
-
-function classify(path: string): string {
-  if (path === '/v2/') return 'ping';
-  if (/\/blobs\/uploads\//.test(path)) return /[?&]mount=/.test(path) ? 'mount' : 'upload';
-  if (/\/blobs\//.test(path)) return 'blob';
-  if (/\/manifests\//.test(path)) return 'manifest';
-  if (/\/tags\/list/.test(path)) return 'tags';
-  return 'other';
+  tsc(ROOT, ['-p', join(BENCH_DIR, 'tsconfig.export.json')], 'tsc -p bench/tsconfig.export.json failed');
 }
 
 // ---------------------------------------------------------------------------
@@ -274,12 +125,6 @@ interface Manifest {
   layers: { digest: string; size: number; mediaType: string }[];
 }
 interface Config { config?: { Labels?: Record<string, string> | null }; rootfs?: { diff_ids?: string[] } }
-
-function splitRef(ref: string): { host: string; repo: string; tag: string } {
-  const slash = ref.indexOf('/');
-  const colon = ref.lastIndexOf(':');
-  return { host: ref.slice(0, slash), repo: ref.slice(slash + 1, colon), tag: ref.slice(colon + 1) };
-}
 
 async function getManifest(ref: string): Promise<{ digest: string; manifest: Manifest }> {
   const { host, repo, tag } = splitRef(ref);
@@ -314,32 +159,11 @@ async function checkExport(source: { manifest: Manifest; config: Config }, dst: 
 }
 
 // ---------------------------------------------------------------------------
-// statistics and output
+// output
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-const sec = (ms: number): string => (ms / 1000).toFixed(3);
-const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
-
-function countsText(c: RequestCounts): string {
-  return Object.entries(c).filter(([k]) => k !== 'total').sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${v}`).join(', ');
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r, ri) => {
-    const line = r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
-    return ri === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
-  }).join('\n');
-}
-
-function phasesOf(lines: Spawned['lines']): Phases {
+function phasesOf(lines: Line[]): Phases {
   const phases: Phases = {};
-  for (const { ms, text } of lines) {
+  for (const { t: ms, text } of lines) {
     if (phases.storage === undefined && text.startsWith('Stages storage:')) phases.storage = ms;
     if (text.startsWith('Use previously built image')) phases.reused = ms;
     if (phases.exported === undefined && text.startsWith('Exporting image')) phases.exported = ms;
@@ -387,12 +211,9 @@ async function writeProject(dir: string, base: string): Promise<void> {
 
 async function main(): Promise<void> {
   preconditions();
-  const workDir = await mkdtemp(join(tmpdir(), 'slipway-bench-export-'));
-  if (!opts.keep) removeOnExit(workDir);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130)); // the exit hook stops the registries
-  const results: RunResult[] = [];
-  const startedAt = new Date();
-  try {
+  await inWorkDir('slipway-bench-export-', opts.keep, async (workDir) => {
+    const results: RunResult[] = [];
+    const startedAt = new Date();
     const warmCache = join(workDir, 'skopeo-cache-warm');
     await mkdir(warmCache);
     await mkdir(SKOPEO_CACHE_DIR, { recursive: true }); // the mount point; its contents are never touched
@@ -411,7 +232,7 @@ async function main(): Promise<void> {
     const A = regA.host;
     const B = regB.host;
     const hosts: Record<string, string> = { [A]: 'A', [B]: 'B' };
-    const requests = new RequestLog([regA, regB]);
+    const requests = new RequestLog([regA, regB], { mount: true, tags: true });
 
     // ---- the base image, in A (pushed by skopeo with the warm cache, which so learns its blobs are in A)
     const buildStarted = performance.now();
@@ -425,7 +246,7 @@ async function main(): Promise<void> {
     const project = join(workDir, 'project');
     await writeProject(project, BASE);
     const STAGES = `${A}/stages`;
-    const build = await run(process.execPath, [CLI, 'build', '--dir', project, '--repo', STAGES], env);
+    const build = await run(process.execPath, [CLI, 'build', '--dir', project, '--repo', STAGES], { env });
     ensureOk('slipway build', build);
     const built = /^image app: (\S+):([^:\s]+)$/m.exec(build.stderr);
     if (!built || built[1] !== STAGES) throw new Error(`slipway build printed no \`image app: ${STAGES}:<tag>\` line:\n${build.stderr}`);
@@ -446,12 +267,12 @@ async function main(): Promise<void> {
         ...(measured && cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `export-${scenario}-${round}.cpuprofile`] : []),
       ];
       const args = [...nodeArgs, CLI, 'export', '--dir', project, '--repo', STAGES, '--tag', dst, ...(opts['log-debug'] ? ['--log-debug'] : [])];
-      const spawned = await run(...timedArgv(process.execPath, args), opts.trace ? { ...env, SLIPWAY_BENCH_TRACE: traceFile } : env);
+      const spawned = await run(...timedArgv(process.execPath, args), { env: opts.trace ? { ...env, SLIPWAY_BENCH_TRACE: traceFile } : env });
       ensureOk(`slipway export --tag ${dst}`, spawned);
       const printed = new RegExp(`^${dst.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}@(sha256:[0-9a-f]{64})$`, 'm').exec(spawned.stdout)?.[1];
       const result: RunResult = {
         scenario, tool: 'slipway', round, destination: dst, wallMs: spawned.wallMs, cpuS: cpuSeconds(spawned.stderr),
-        requests: {}, digest: '', phases: { ...phasesOf(spawned.lines) },
+        requests: {}, digest: '', phases: { ...phasesOf(spawned.stderrLines) },
       };
       result.requests = await requests.since();
       result.digest = await checkExport({ manifest: source.manifest, config: sourceConfig }, dst, printed);
@@ -586,29 +407,19 @@ async function main(): Promise<void> {
         if (first) out.push(`    top functions (round 1): ${first.top.slice(0, 8).map((f) => `${f.name} ${f.where} ${f.selfMs.toFixed(0)}`).join('; ')}`);
       }
     }
-    out.push(`machine: ${cpus().length} cpus, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}; node ${process.version}; ` +
-      `${spawnSync('skopeo', ['--version']).stdout.toString().trim()}${opts.trace ? '; Slipway ran with the --trace preload' : ''}` +
+    out.push(`${machineLine('skopeo')}${opts.trace ? '; Slipway ran with the --trace preload' : ''}` +
       `${cpuProfDir ? '; Slipway ran with --cpu-prof' : ''}${opts['log-debug'] ? '; Slipway ran with --log-debug' : ''}`);
     process.stdout.write(`${out.join('\n')}\n`);
 
     if (!opts['no-json']) {
-      const file = opts.json ? resolve(opts.json) : join(BENCH_DIR, 'results', `export-${startedAt.toISOString().replace(/:/g, '-').replace(/\..*/, '')}.json`);
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, JSON.stringify({
-        startedAt: startedAt.toISOString(), node: process.version, cpus: cpus().length, loadavg: loadavg(),
+      await writeResults(BENCH_DIR, 'export', opts.json, startedAt, {
         source: { ref: SRC.replace(A, 'A'), bytes: sourceBytes, layers: source.manifest.layers.map((l) => l.size), digest: source.digest },
         rounds: ROUNDS, options: { trace: opts.trace, cpuProf: cpuProfDir ?? null, logDebug: opts['log-debug'] }, summary, startup,
         runs: results,
-      }, null, 2));
-      process.stdout.write(`results: ${file}\n`);
+      });
     }
     if (cpuProfDir) log(`profiles: ${(await readdir(cpuProfDir)).filter((f) => f.startsWith('export-')).length} files in ${cpuProfDir}`);
-  } finally {
-    await stopAllChildren();
-    if (opts.keep) log(`kept ${workDir}`);
-    else await rm(workDir, { recursive: true, force: true });
-    removeOnExit(undefined);
-  }
+  });
 }
 
 await main();

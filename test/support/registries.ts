@@ -2,16 +2,14 @@
 // skopeo-based helpers: skopeo is an independent implementation, so tests can use it
 // both to prepare fixtures and to check what Slipway pushed.
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { Readable } from 'node:stream';
 import { inject } from 'vitest';
+import { tarHeader, writeLayerBlob, writeOciLayout } from './oci-layout.js';
 
 export interface Registries {
   /** Plain HTTP, no auth, delete enabled. */
@@ -157,31 +155,6 @@ export async function skopeoCopy(src: string, dst: string, opts: SkopeoCopyOptio
 // ---------------------------------------------------------------------------
 // random images
 
-const sha256 = (data: Buffer | string): string => `sha256:${createHash('sha256').update(data).digest('hex')}`;
-
-/** A 512-byte ustar header for one regular file. */
-function tarHeader(name: string, size: number): Buffer {
-  const h = Buffer.alloc(512);
-  const put = (offset: number, length: number, value: string): void => {
-    h.write(value, offset, length, 'ascii');
-  };
-  const octal = (value: number, length: number): string => `${value.toString(8).padStart(length - 1, '0')}\0`;
-  put(0, 100, name);
-  put(100, 8, octal(0o644, 8));
-  put(108, 8, octal(0, 8));
-  put(116, 8, octal(0, 8));
-  put(124, 12, octal(size, 12));
-  put(136, 12, octal(0, 12));
-  put(148, 8, '        '); // checksum counts as spaces while computing it
-  put(156, 1, '0');
-  put(257, 6, 'ustar\0');
-  put(263, 2, '00');
-  let sum = 0;
-  for (const byte of h) sum += byte;
-  put(148, 8, `${sum.toString(8).padStart(6, '0')}\0 `);
-  return h;
-}
-
 /** The bytes of a tar holding one file of `size` random bytes, produced in 1 MiB chunks. */
 async function* randomTar(name: string, size: number): AsyncGenerator<Buffer> {
   yield tarHeader(name, size);
@@ -192,21 +165,6 @@ async function* randomTar(name: string, size: number): AsyncGenerator<Buffer> {
   }
   const pad = (512 - (size % 512)) % 512;
   yield Buffer.alloc(pad + 1024); // padding + two zero end-of-archive blocks
-}
-
-/** A pass-through that hashes and counts what flows through it. */
-function hasher(): Transform & { digest(): string; size(): number } {
-  const hash = createHash('sha256');
-  let size = 0;
-  const t = new PassThrough() as PassThrough & { digest(): string; size(): number };
-  t.on('data', (chunk: Buffer) => {
-    hash.update(chunk);
-    size += chunk.length;
-  });
-  let digest: string | undefined;
-  t.digest = () => (digest ??= `sha256:${hash.digest('hex')}`);
-  t.size = () => size;
-  return t;
 }
 
 export interface PushRandomImageOptions extends SkopeoAccessOptions {
@@ -241,32 +199,17 @@ export async function pushRandomImage(
   const compression = opts.compression ?? 'gzip';
   const dir = await mkdtemp(join(tmpdir(), 'slipway-oci-'));
   try {
-    const blobs = join(dir, 'blobs', 'sha256');
-    await mkdir(blobs, { recursive: true });
-    const writeBlob = async (data: string): Promise<string> => {
-      const digest = sha256(data);
-      await writeFile(join(blobs, digest.slice('sha256:'.length)), data);
-      return digest;
-    };
+    await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
 
     const layerDigests: string[] = [];
     const diffIds: string[] = [];
     const layerSizes: number[] = [];
     for (let i = 0; i < opts.layers; i++) {
-      const tmp = join(dir, `layer-${i}.tmp`);
-      const uncompressed = hasher();
-      const stored = hasher();
       const tar = Readable.from(randomTar(`random-${i}.bin`, opts.layerSize));
-      if (compression === 'gzip') {
-        // Random data does not compress: level 1 costs the least.
-        await pipeline(tar, uncompressed, createGzip({ level: 1 }), stored, createWriteStream(tmp));
-      } else {
-        await pipeline(tar, uncompressed, stored, createWriteStream(tmp));
-      }
-      await rename(tmp, join(blobs, stored.digest().slice('sha256:'.length)));
-      layerDigests.push(stored.digest());
-      diffIds.push(uncompressed.digest());
-      layerSizes.push(stored.size());
+      const layer = await writeLayerBlob(dir, `layer-${i}.tmp`, tar, compression);
+      layerDigests.push(layer.digest);
+      diffIds.push(layer.diffId);
+      layerSizes.push(layer.size);
     }
 
     const config = JSON.stringify({
@@ -276,30 +219,13 @@ export async function pushRandomImage(
       config: {},
       rootfs: { type: 'layers', diff_ids: diffIds },
     });
-    const configDigest = await writeBlob(config);
     const layerMediaType =
       compression === 'gzip' ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.oci.image.layer.v1.tar';
-    const manifest = JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: Buffer.byteLength(config) },
-      layers: layerDigests.map((digest, i) => ({ mediaType: layerMediaType, digest, size: layerSizes[i] })),
-    });
-    const manifestDigest = await writeBlob(manifest);
-    await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-    await writeFile(
-      join(dir, 'index.json'),
-      JSON.stringify({
-        schemaVersion: 2,
-        manifests: [
-          {
-            mediaType: 'application/vnd.oci.image.manifest.v1+json',
-            digest: manifestDigest,
-            size: Buffer.byteLength(manifest),
-            annotations: { 'org.opencontainers.image.ref.name': tag },
-          },
-        ],
-      }),
+    const { configDigest, manifestDigest, manifest } = await writeOciLayout(
+      dir,
+      tag,
+      config,
+      layerDigests.map((digest, i) => ({ mediaType: layerMediaType, digest, size: layerSizes[i]! })),
     );
 
     const ref = `${host}/${repo}:${tag}`;
