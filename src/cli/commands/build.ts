@@ -10,7 +10,7 @@ import { loadProject } from '../../config/load-config.js';
 import { selectImages } from '../../config/select-images.js';
 import { openStagesStorage } from '../../stages/index.js';
 import { SLIPWAY_VERSION } from '../../version.js';
-import { defineCommand } from '../command.js';
+import { defineCommand, type CliIo } from '../command.js';
 import type { Logger } from '../log.js';
 import { REGISTRY_OPTION_NAMES, registryClientFor } from '../registry-client.js';
 import { CONFIG_OPTION_NAMES, configLoadOptions } from './config.js';
@@ -26,7 +26,7 @@ export const buildCommand = defineCommand({
     'exists in --repo (or in the local store without --repo) is reused, never built again.',
   arguments: [{ syntax: '[image-name...]', help: 'image name patterns (globs; !pattern excludes)' }],
   options: [...CONFIG_OPTION_NAMES, ...REGISTRY_OPTION_NAMES, 'repo', 'platform', 'parallel', 'parallelTasksLimit', 'homeDir', 'saveBuildReport', 'buildReportPath'],
-  async run({ options, args, log, env }) {
+  async run({ options, args, log, io, env }) {
     const started = Date.now();
     const { config, files } = loadProject(configLoadOptions(options, env));
     const { images, warnings } = selectImages(config, args, { finalOnly: false });
@@ -40,7 +40,7 @@ export const buildCommand = defineCommand({
       log.info(`Stages storage: ${storage.describe()}`);
       const result = await buildImages({
         config, files, images, client, storage, platforms: options.platform,
-        parallelTasksLimit: options.parallel ? options.parallelTasksLimit : 1, log: buildLog(log), version: SLIPWAY_VERSION,
+        parallelTasksLimit: options.parallel ? options.parallelTasksLimit : 1, log: buildLog(log, io), version: SLIPWAY_VERSION,
       });
       printSummary(log, result, Date.now() - started);
       if (options.saveBuildReport) {
@@ -59,13 +59,13 @@ export const buildCommand = defineCommand({
  * concurrently, and their lines would interleave otherwise. A block is printed when its image is
  * done; `Building stage` lines go out at once, so a long build shows what it is working on.
  */
-export function buildLog(log: Logger): BuildLog {
+export function buildLog(log: Logger, io: CliIo): BuildLog {
   const blocks = new Map<string, string[]>();
   // On a terminal, the stage being built shows on one line rewritten in place; blocks print over it.
   const live = process.stderr.isTTY === true && log.level !== 'quiet';
   let lineShown = false;
   const clearLine = (): void => {
-    if (lineShown) process.stderr.write('\r\x1b[2K');
+    if (lineShown) io.stderr('\r\x1b[2K');
     lineShown = false;
   };
   const add = (image: string, line: string): void => {
@@ -78,7 +78,7 @@ export function buildLog(log: Logger): BuildLog {
     stageBuilding: (image, stage) => {
       log.verbose(`Building stage ${image}/${stage}`);
       if (live && log.level !== 'verbose' && log.level !== 'debug') {
-        process.stderr.write(`\r\x1b[2KBuilding stage ${image}/${stage}...`);
+        io.stderr(`\r\x1b[2KBuilding stage ${image}/${stage}...`);
         lineShown = true;
       }
     },

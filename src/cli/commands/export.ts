@@ -18,7 +18,7 @@ import type { RegistryClient } from '../../registry/client.js';
 import { openStagesStorage } from '../../stages/index.js';
 import { openLocation } from '../../store/open-store.js';
 import { SLIPWAY_VERSION } from '../../version.js';
-import { defineCommand } from '../command.js';
+import { defineCommand, type CliIo } from '../command.js';
 import type { Logger } from '../log.js';
 import { REGISTRY_OPTION_NAMES, registryClientFor } from '../registry-client.js';
 import { buildLog, DEFAULT_BUILD_REPORT_PATH } from './build.js';
@@ -58,7 +58,7 @@ export const exportCommand = defineCommand({
     try {
       const sources = options.useBuildReport
         ? await sourcesFromReport(options.buildReportPath, options.dir, images, client)
-        : await buildSources({ config, files, images, client, log, env, options: { ...options, limit } });
+        : await buildSources({ config, files, images, client, log, io, env, options: { ...options, limit } });
       const exported = await exportImages({
         sources,
         destinationsFor: (source) => options.tag.map((template) => destinationFor(template, source.name, source.tag)),
@@ -117,6 +117,7 @@ interface BuildSourcesInput {
   images: readonly WerfImage[];
   client: RegistryClient;
   log: Logger;
+  io: CliIo;
   env: NodeJS.ProcessEnv | Record<string, string | undefined>;
   options: { repo: string | undefined; platform: string[]; homeDir: string | undefined; requireBuiltImages: boolean; limit: number };
 }
@@ -131,7 +132,7 @@ async function buildSources(input: BuildSourcesInput): Promise<ExportSource[]> {
   input.log.info(`Stages storage: ${storage.describe()}`);
   const result = await buildImages({
     config: input.config, files: input.files, images: input.images, client: input.client, storage, platforms: options.platform,
-    parallelTasksLimit: options.limit, log: buildLog(input.log), version: SLIPWAY_VERSION, requireBuilt: options.requireBuiltImages,
+    parallelTasksLimit: options.limit, log: buildLog(input.log, input.io), version: SLIPWAY_VERSION, requireBuilt: options.requireBuiltImages,
   });
   return result.images.map((image) => ({ name: image.name, store: storage.store, tag: image.tag }));
 }
