@@ -6,6 +6,7 @@ import type { RegistryClient } from '../registry/client.js';
 import { readConfig, type ImageStore } from '../store/image-store.js';
 import { openLocation } from '../store/open-store.js';
 import { RegistryStore } from '../store/registry-store.js';
+import { SERVICE_LABELS } from '../stages/stage-id.js';
 
 export interface ResolvedImage {
   /** The reference, normalised (`index.docker.io/library/alpine:3`). */
@@ -58,4 +59,15 @@ async function localImage(ref: string, client: RegistryClient): Promise<{ store:
 function pickPlatform(manifests: Descriptor[], platform: Platform): Descriptor | undefined {
   // Attestation manifests (unknown/unknown) are never a match.
   return manifests.find((m) => m.platform !== undefined && platformsEqual(m.platform, platform));
+}
+
+/**
+ * What a FROM image contributes to the digest: its manifest digest, so a moved tag rebuilds.
+ * A stage Slipway built is identified by its content digest instead: its manifest also
+ * holds timestamps (the parent stage's tag), which differ between runners that built the
+ * same content, and must not change the digests of the images built on it.
+ */
+export function baseIdentity(manifestDigest: string, config: ImageConfig): string {
+  const content = config.config?.Labels?.[SERVICE_LABELS.stageContentDigest];
+  return content ? `slipway-stage:${content}` : manifestDigest;
 }

@@ -1,0 +1,55 @@
+// What the parts of the builder share: the services a build runs with, and the state of
+// the image being assembled in one Dockerfile stage.
+
+import type { ProjectFiles } from '../config/project-files.js';
+import type { Descriptor, ImageConfig } from '../oci/index.js';
+import type { RegistryClient } from '../registry/client.js';
+import type { StageDescriptor, StagesStorage } from '../stages/index.js';
+import type { ImageStore } from '../store/image-store.js';
+import type { ArgEnvScope } from './dockerfile/scope.js';
+import type { StageMetaState } from './image-config.js';
+
+export interface BuildServices {
+  /** `--require-built-images`: fail instead of building a missing stage. */
+  requireBuilt?: boolean;
+  client: RegistryClient;
+  storage: StagesStorage;
+  files: ProjectFiles;
+  project: string;
+  version: string;
+  tmpDir: string;
+  log: BuildLog;
+}
+
+export interface BuildLog {
+  stageReused(image: string, stage: string, tag: string): void;
+  stageBuilding(image: string, stage: string): void;
+  stageStored(image: string, stage: string, tag: string, size: number): void;
+  stageDiscarded(image: string, stage: string, tag: string): void;
+  /** An image is done (or failed): a logger that groups lines per image prints its block now. */
+  imageDone?(image: string, outcome: { ok: boolean; tag?: string; built: number; reused: number; ms: number }): void;
+}
+
+/** The image being assembled in one Dockerfile stage. */
+export interface StageState {
+  config: ImageConfig;
+  layers: Descriptor[];
+  /** Where layers that are not yet in the stages storage can be read (the base image's repository). */
+  layerSource: ImageStore | undefined;
+  /** The digest chain so far: every stage digest includes the previous one. */
+  digest: string;
+  /** The last stage published (or found) for this state; undefined while only the base is known. */
+  published: StageDescriptor | undefined;
+  /** The manifest and config digests of `published`. */
+  manifestDigest: string | undefined;
+  configDigest?: string;
+  /**
+   * A stage found in the storage whose manifest and config are not read yet: a run that reuses
+   * every stage reads only the last one. Metadata is tracked locally meanwhile.
+   */
+  pending?: StageDescriptor;
+  /** A Slipway stage this state starts from (FROM a dependency image): the first stage's parent, so cleanup keeps it. */
+  baseStageTag?: string;
+  scope: ArgEnvScope;
+  meta: StageMetaState;
+}
