@@ -26,7 +26,7 @@ import { machineLine, mb, median, sec, table, writeResults } from './lib/report.
 setBenchName('bench/build');
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH_DIR, '..');
-const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+const CLI = join(ROOT, 'dist', 'slipway.mjs'); // the bundled CLI: what `npm install` puts on PATH
 
 const { values: opts } = parseArgs({
   options: {
