@@ -24,6 +24,8 @@ import { createStageScope, planStages, type PlannedStage, type StagePlan } from 
 import type { Instruction } from './dockerfile/types.js';
 import { BUILD_EPOCH, addHistory, applyMetadataInstruction, cloneConfig, containerConfig } from './image-config.js';
 import type { BuiltLayer } from './layer/types.js';
+import { RunInstruction, type PreparedRun } from './run/run-instruction.js';
+import type { Secret } from '../config/werf-config.js';
 
 export type { BuildLog, BuildServices } from './build-state.js';
 
@@ -50,6 +52,9 @@ export interface DockerfileBuildInput {
   cacheVersion: string | undefined;
   platform: Platform;
   buildPlatform: Platform;
+  /** werf.yaml `secrets` (for RUN --mount=type=secret) and `network` (RUN's default network). */
+  secrets: readonly Secret[];
+  network: string | undefined;
 }
 
 export interface StageRecord {
@@ -90,6 +95,7 @@ export async function buildDockerfileImage(services: BuildServices, input: Docke
 class ImageBuilder {
   private readonly states = new Map<number, StageState>();
   private readonly copies: CopyInstruction;
+  private readonly runs: RunInstruction;
   private readonly records: StageRecord[] = [];
   private built = 0;
   private reused = 0;
@@ -102,6 +108,13 @@ class ImageBuilder {
   ) {
     this.copies = new CopyInstruction({
       services, context, platform: input.platform, stages: this.states, ensureAdopted: (state) => this.ensureAdopted(state),
+    });
+    this.runs = new RunInstruction({
+      services, context, platform: input.platform, stages: this.states, ensureAdopted: (state) => this.ensureAdopted(state),
+      settings: {
+        ...services.run, secrets: input.secrets, network: input.network,
+        output: (chunk) => services.log.runOutput?.(input.name, chunk),
+      },
     });
   }
 
@@ -196,11 +209,6 @@ class ImageBuilder {
 
   private async step(stage: PlannedStage, state: StageState, instruction: Instruction): Promise<void> {
     const where = this.where(instruction.line);
-    if (instruction.keyword === 'RUN') {
-      throw new BuildError(`${where}: RUN is not supported yet: Slipway's builder runs no commands until RUN support lands`, {
-        hint: 'build this image without RUN instructions for now (COPY/ADD prepared files instead)',
-      });
-    }
     // The scope expands the instruction and applies ARG and ENV to itself.
     const expanded = state.scope.apply(instruction);
     if (instruction.keyword === 'ARG') {
@@ -209,9 +217,12 @@ class ImageBuilder {
       return;
     }
     const inputs = [state.digest, canonicalInstruction(instruction, expanded)];
-    let layerWork: PreparedCopy | undefined;
+    let layerWork: PreparedCopy | PreparedRun | undefined;
     if (instruction.keyword === 'COPY' || instruction.keyword === 'ADD') {
       layerWork = await this.copies.prepare(stage, state, expanded, where);
+      inputs.push(layerWork.checksum);
+    } else if (instruction.keyword === 'RUN') {
+      layerWork = await this.runs.prepare(stage, state, expanded, where);
       inputs.push(layerWork.checksum);
     }
     const digest = stageDigest([...this.digestPrefix(), ...inputs]);

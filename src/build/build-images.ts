@@ -11,6 +11,8 @@ import type { ProjectFiles } from '../config/project-files.js';
 import { imageLogName, resolveDependencyOrder, type WerfConfig, type WerfImage } from '../config/index.js';
 import type { RegistryClient } from '../registry/client.js';
 import { multiplatformDigestOf, publishImageMetadata, type StagesStorage } from '../stages/index.js';
+import { slipwayHome } from '../stages/home.js';
+import { LayerDirs } from './run/layer-dirs.js';
 import { StageNotBuiltError, buildDockerfileImage, type BuildLog, type PlatformImage } from './build-image.js';
 
 export interface BuildImagesOptions {
@@ -30,6 +32,14 @@ export interface BuildImagesOptions {
   tmpDir?: string;
   /** `-Z`: build nothing; fail naming every image that has a missing stage. */
   requireBuilt?: boolean;
+  /** Slipway's home (`--home-dir`): RUN's layer cache and cache mounts live under `<home>/run`. Default slipwayHome(). */
+  home?: string;
+  /** Where werf.yaml `env` secrets are read (default process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Stop RUN commands (Ctrl-C): their whole process tree is killed. */
+  signal?: AbortSignal;
+  /** Kill a RUN command that runs longer than this. */
+  runTimeoutMs?: number;
 }
 
 export interface BuiltImage {
@@ -66,12 +76,14 @@ export async function buildImages(options: BuildImagesOptions): Promise<BuildRes
   const tmpRoot = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'slipway-build-'));
   const limit = pLimit(options.parallelTasksLimit !== undefined && options.parallelTasksLimit > 0 ? options.parallelTasksLimit : Infinity);
   const results = new Map<string, Promise<BuiltImage>>();
+  // The unpacked layers RUN executes on: one cache per home, shared by the images of the build.
+  const layers = new LayerDirs({ root: join(runHome(options), 'layers'), note: (m) => options.log.note?.(m) });
   try {
     for (const image of order) {
       // Every image waits for what it depends on; the pool bounds how many build at once.
       const deps = [...new Set(image.dependencies.map((d) => d.image))];
       const started = Promise.all(deps.map((name) => results.get(name)!)).then((built) =>
-        limit(() => buildOne(options, image, new Map(built.map((b) => [b.name, b])), tmpRoot)));
+        limit(() => buildOne(options, image, new Map(built.map((b) => [b.name, b])), tmpRoot, layers)));
       // -Z reports every image that misses a stage, so the others run on; otherwise the first failure stops the queue.
       started.catch(() => { if (!options.requireBuilt) limit.clearQueue(); });
       results.set(image.name, started);
@@ -105,7 +117,11 @@ function targetPlatforms(options: BuildImagesOptions, image: WerfImage): Platfor
   return [...unique.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => p);
 }
 
-async function buildOne(options: BuildImagesOptions, image: WerfImage, dependencies: ReadonlyMap<string, BuiltImage>, tmpDir: string): Promise<BuiltImage> {
+function runHome(options: BuildImagesOptions): string {
+  return join(options.home ?? slipwayHome(options.env ?? process.env), 'run');
+}
+
+async function buildOne(options: BuildImagesOptions, image: WerfImage, dependencies: ReadonlyMap<string, BuiltImage>, tmpDir: string, layers: LayerDirs): Promise<BuiltImage> {
   if (image.kind !== 'dockerfile') {
     throw new BuildError(`image ${imageLogName(image.name)}: stapel images are not supported yet; only Dockerfile images are built`);
   }
@@ -115,6 +131,10 @@ async function buildOne(options: BuildImagesOptions, image: WerfImage, dependenc
     requireBuilt: options.requireBuilt ?? false,
     client: options.client, storage: options.storage, files: options.files, project: options.config.project,
     version: options.version, tmpDir, log: options.log,
+    run: {
+      layers, cacheMountDir: join(runHome(options), 'cache', options.config.project), secretEnv: options.env ?? process.env,
+      ...(options.signal ? { signal: options.signal } : {}), ...(options.runTimeoutMs !== undefined ? { timeoutMs: options.runTimeoutMs } : {}),
+    },
   };
   const built: PlatformImage[] = [];
   const started = Date.now();
@@ -126,6 +146,7 @@ async function buildOne(options: BuildImagesOptions, image: WerfImage, dependenc
       built.push(await buildDockerfileImage(services, {
         name: imageLogName(image.name), dockerfile: image.dockerfile, context: image.context, target: image.target, buildArgs,
         cacheVersion: image.cacheVersion ?? options.config.build.cacheVersion, platform, buildPlatform: hostPlatform(),
+        secrets: image.secrets, network: image.network,
       }));
     }
   } catch (error) {

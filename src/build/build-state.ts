@@ -8,6 +8,7 @@ import type { StageDescriptor, StagesStorage } from '../stages/index.js';
 import type { ImageStore } from '../store/image-store.js';
 import type { ArgEnvScope } from './dockerfile/scope.js';
 import type { StageMetaState } from './image-config.js';
+import type { LayerDirs } from './run/layer-dirs.js';
 
 export interface BuildServices {
   /** `--require-built-images`: fail instead of building a missing stage. */
@@ -19,6 +20,14 @@ export interface BuildServices {
   version: string;
   tmpDir: string;
   log: BuildLog;
+  /** What RUN needs on this machine: the layer cache, cache-mount storage, where `env` secrets are read. */
+  run: {
+    layers: LayerDirs;
+    cacheMountDir: string;
+    secretEnv: Readonly<Record<string, string | undefined>>;
+    timeoutMs?: number;
+    signal?: AbortSignal;
+  };
 }
 
 export interface BuildLog {
@@ -26,6 +35,10 @@ export interface BuildLog {
   stageBuilding(image: string, stage: string): void;
   stageStored(image: string, stage: string, tag: string, size: number): void;
   stageDiscarded(image: string, stage: string, tag: string): void;
+  /** Something worth knowing that is not a failure (e.g. a layer entry RUN's root filesystem skipped). */
+  note?(message: string): void;
+  /** Output of a RUN command, as it comes. */
+  runOutput?(image: string, chunk: Buffer): void;
   /** An image is done (or failed): a logger that groups lines per image prints its block now. */
   imageDone?(image: string, outcome: { ok: boolean; tag?: string; built: number; reused: number; ms: number }): void;
 }

@@ -41,6 +41,7 @@ export const buildCommand = defineCommand({
       const result = await buildImages({
         config, files, images, client, storage, platforms: options.platform,
         parallelTasksLimit: options.parallel ? options.parallelTasksLimit : 1, log: buildLog(log, io), version: SLIPWAY_VERSION,
+        ...(options.homeDir ? { home: options.homeDir } : {}), env,
       });
       printSummary(log, result, Date.now() - started);
       if (options.saveBuildReport) {
@@ -73,6 +74,7 @@ export function buildLog(log: Logger, io: CliIo): BuildLog {
     block.push(line);
     blocks.set(image, block);
   };
+  const partial = new Map<string, string>();
   return {
     stageReused: (image, stage, tag) => add(image, `Use previously built image for ${image}/${stage}\n     name: ${tag}`),
     stageBuilding: (image, stage) => {
@@ -82,6 +84,16 @@ export function buildLog(log: Logger, io: CliIo): BuildLog {
         lineShown = true;
       }
     },
+    // RUN output goes out as it comes (a long command shows progress), line by line, marked with its image.
+    runOutput: (image, chunk) => {
+      const text = (partial.get(image) ?? '') + chunk.toString('utf8');
+      const lines = text.split('\n');
+      partial.set(image, lines.pop()!);
+      if (lines.length === 0) return;
+      clearLine();
+      log.info(lines.map((line) => `${image} │ ${line}`).join('\n'));
+    },
+    note: (message) => log.verbose(message),
     stageStored: (image, stage, tag, size) => add(image, `Store stage ${image}/${stage}\n     name: ${tag}\n     size: ${formatSize(size)}`),
     stageDiscarded: (image, stage, tag) => add(image, `Discarding newly built image for stage ${image}/${stage}: another runner published ${tag}`),
     imageDone: (image, outcome) => {

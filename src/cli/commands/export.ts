@@ -133,6 +133,7 @@ async function buildSources(input: BuildSourcesInput): Promise<ExportSource[]> {
   const result = await buildImages({
     config: input.config, files: input.files, images: input.images, client: input.client, storage, platforms: options.platform,
     parallelTasksLimit: options.limit, log: buildLog(input.log, input.io), version: SLIPWAY_VERSION, requireBuilt: options.requireBuiltImages,
+    ...(options.homeDir ? { home: options.homeDir } : {}), env: input.env,
   });
   return result.images.map((image) => ({ name: image.name, store: storage.store, tag: image.tag }));
 }

@@ -1,0 +1,94 @@
+// What a RUN changed, as layer entries: overlayfs already recorded it. Every file the command created or
+// touched was copied up into the upper directory (so a same-size rewrite within the same second is not
+// missed: there is no timestamp comparison at all), deletions are 0/0 character devices there, and a
+// directory that was deleted and made again is opaque. Opacity is an xattr Node cannot read, so it is found
+// by comparison: a directory of the upper layer whose merged listing lacks names the lower layers show,
+// with no whiteout for them, hides the lower content as a whole.
+
+import { createReadStream } from 'node:fs';
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LayerEntry } from '../layer/types.js';
+import { joinPath } from '../layer/paths.js';
+import { isWhiteout } from './layer-dirs.js';
+import type { SandboxView } from './sandbox.js';
+
+export interface RunDiff {
+  entries: LayerEntry[];
+  /** Directories the command made opaque (for the layer cache, which must know them). */
+  opaque: string[];
+  /** Entries that cannot go into a layer (sockets, fifos, device nodes), by path. */
+  skipped: string[];
+}
+
+async function names(dir: string): Promise<Set<string>> {
+  return new Set(await readdir(dir).catch(() => [] as string[]));
+}
+
+/** The changes in `view.upper`, read while the sandbox still shows the merged and lower views. */
+export async function diffRun(view: SandboxView): Promise<RunDiff> {
+  const entries: LayerEntry[] = [];
+  const opaque: string[] = [];
+  const skipped: string[] = [];
+  const inodes = new Map<number, string>();
+
+  const walk = async (dir: string): Promise<boolean> => {
+    let changed = false;
+    const children = [...(await names(join(view.upper, dir)))].sort();
+    const whiteouts = new Set<string>();
+    for (const name of children) {
+      const path = joinPath(dir, name);
+      if (view.stubs.has(path)) continue;
+      const full = join(view.upper, path);
+      const st = await lstat(full);
+      const base = { path, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+      if (isWhiteout(st)) {
+        whiteouts.add(name);
+        entries.push({ ...base, type: 'whiteout' });
+        changed = true;
+      } else if (st.isDirectory()) {
+        const at = entries.length;
+        const lower = await lstat(join(view.lower, path)).catch(() => undefined);
+        let isOpaque = false;
+        if (lower?.isDirectory()) {
+          const merged = await names(join(view.merged, path));
+          const mine = await names(full);
+          for (const lowerName of await names(join(view.lower, path))) {
+            if (merged.has(lowerName)) continue;
+            // Hidden without a whiteout of its own: the directory is opaque.
+            const own = mine.has(lowerName) ? await lstat(join(full, lowerName)) : undefined;
+            if (own === undefined || !isWhiteout(own)) isOpaque = true;
+          }
+        }
+        const inner = await walk(path);
+        // A directory copied up only because something beneath it changed, or for a mount point, with the
+        // same mode and owner as below and nothing left inside, is no change.
+        const same = lower?.isDirectory() && (lower.mode & 0o7777) === base.mode && lower.uid === base.uid && lower.gid === base.gid;
+        if (isOpaque || inner || !same) {
+          entries.splice(at, 0, { ...base, type: 'dir' });
+          if (isOpaque) {
+            entries.splice(at + 1, 0, { ...base, type: 'opaque' });
+            opaque.push(path);
+          }
+          changed = true;
+        }
+      } else if (st.isFile()) {
+        const first = st.nlink > 1 ? inodes.get(st.ino) : undefined;
+        if (first !== undefined) entries.push({ ...base, type: 'hardlink', linkTarget: first });
+        else {
+          if (st.nlink > 1) inodes.set(st.ino, path);
+          entries.push({ ...base, type: 'file', size: st.size, open: async () => createReadStream(full) });
+        }
+        changed = true;
+      } else if (st.isSymbolicLink()) {
+        entries.push({ ...base, type: 'symlink', linkTarget: await readlink(full) });
+        changed = true;
+      } else {
+        skipped.push(path);
+      }
+    }
+    return changed;
+  };
+  await walk('');
+  return { entries, opaque, skipped };
+}
