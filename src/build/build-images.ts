@@ -117,6 +117,13 @@ function targetPlatforms(options: BuildImagesOptions, image: WerfImage): Platfor
   return [...unique.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => p);
 }
 
+/** `runTimeoutMs`, else `SLIPWAY_RUN_TIMEOUT` (seconds) from the environment. */
+function runTimeout(options: BuildImagesOptions): { timeoutMs?: number } {
+  if (options.runTimeoutMs !== undefined) return { timeoutMs: options.runTimeoutMs };
+  const seconds = Number((options.env ?? process.env)['SLIPWAY_RUN_TIMEOUT'] ?? '');
+  return seconds > 0 ? { timeoutMs: seconds * 1000 } : {};
+}
+
 function runHome(options: BuildImagesOptions): string {
   return join(options.home ?? slipwayHome(options.env ?? process.env), 'run');
 }
@@ -133,7 +140,7 @@ async function buildOne(options: BuildImagesOptions, image: WerfImage, dependenc
     version: options.version, tmpDir, log: options.log,
     run: {
       layers, cacheMountDir: join(runHome(options), 'cache', options.config.project), secretEnv: options.env ?? process.env,
-      ...(options.signal ? { signal: options.signal } : {}), ...(options.runTimeoutMs !== undefined ? { timeoutMs: options.runTimeoutMs } : {}),
+      ...(options.signal ? { signal: options.signal } : {}), ...runTimeout(options),
     },
   };
   const built: PlatformImage[] = [];

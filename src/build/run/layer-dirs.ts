@@ -8,9 +8,10 @@
 
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type Stats } from 'node:fs';
 import { chmod, copyFile, lchown, link, lstat, mkdir, readFile, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BuildError } from '../../errors.js';
 import type { Descriptor } from '../../oci/index.js';
@@ -43,6 +44,8 @@ export function chainIds(diffIds: readonly string[]): string[] {
   return out;
 }
 
+const STALE_SCRATCH_MS = 24 * 3600 * 1000;
+
 /** A directory name for a chain: short enough that ~150 layers fit in one overlay mount option. */
 function dirName(chainId: string): string {
   return chainId.replace(/^sha256:/, '').slice(0, 24);
@@ -59,6 +62,7 @@ export class LayerDirs {
   readonly root: string;
   private readonly note: (message: string) => void;
   private readonly pending = new Map<string, Promise<LayerDir>>();
+  private swept: Promise<void> | undefined;
 
   constructor(options: LayerDirsOptions) {
     this.root = options.root;
@@ -100,9 +104,20 @@ export class LayerDirs {
 
   /** A new private directory under the cache root (same filesystem as the layers, so it can be renamed in). */
   async scratch(prefix: string): Promise<string> {
+    this.swept ??= this.sweep();
+    await this.swept;
     const path = join(this.root, `.${prefix}-${randomBytes(6).toString('hex')}`);
     await mkdir(path, { recursive: true });
     return path;
+  }
+
+  /** Scratch directories a killed build left behind (a day old: no build still uses them). */
+  private async sweep(): Promise<void> {
+    const names = await readdir(this.root).catch(() => [] as string[]);
+    for (const name of names.filter((n) => n.startsWith('.'))) {
+      const st = await lstat(join(this.root, name)).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs > STALE_SCRATCH_MS) await rm(join(this.root, name), { recursive: true, force: true });
+    }
   }
 
   /** Make `fs` (a RUN's upper directory) the cached directory of `chainId`; another process's copy wins a race. */
@@ -112,7 +127,7 @@ export class LayerDirs {
     return this.commit(dir, { chainId, diffId, opaque: [...opaque] });
   }
 
-  private layer(chainId: string, diffId: string, below: LayerDir[], open: () => Promise<NodeJS.ReadableStream>): Promise<LayerDir> {
+  private layer(chainId: string, diffId: string, below: LayerDir[], open: () => Promise<Readable>): Promise<LayerDir> {
     const running = this.pending.get(chainId);
     if (running) return running;
     const work = (async () => {
@@ -120,8 +135,9 @@ export class LayerDirs {
       if (found) return found;
       const dir = await this.scratch('unpack');
       try {
-        const opaque = await unpackLayer(await open() as never, join(dir, 'fs'), below, this.note);
-        return await this.commit(dir, { chainId, diffId, opaque });
+        await unpackLayer(await open(), join(dir, 'fs'), below, this.note);
+        // Opaque markers were turned into whiteouts: the kernel needs no xattr from us.
+        return await this.commit(dir, { chainId, diffId, opaque: [] });
       } catch (error) {
         await rm(dir, { recursive: true, force: true });
         throw error;
@@ -149,7 +165,7 @@ export class LayerDirs {
 }
 
 /** The stat of `path` as the stack shows it (top first), or undefined when it is absent or deleted. */
-export async function visibleStat(stack: readonly LayerDir[], path: string): Promise<import('node:fs').Stats | undefined> {
+export async function visibleStat(stack: readonly LayerDir[], path: string): Promise<Stats | undefined> {
   for (const layer of stack) {
     const st = await lstat(join(layer.path, path)).catch(() => undefined);
     if (st === undefined) {
@@ -197,7 +213,7 @@ export async function visibleChildren(stack: readonly LayerDir[], dir: string): 
 }
 
 /** overlayfs marks a deletion with a character device 0/0. */
-export function isWhiteout(st: import('node:fs').Stats): boolean {
+export function isWhiteout(st: Stats): boolean {
   return st.isCharacterDevice() && st.rdev === 0;
 }
 
@@ -215,7 +231,7 @@ async function setOwnerAndMode(path: string, uid: number, gid: number, mode: num
  * directory. Nothing is written outside `fs`: paths are canonical (tar-reader refuses `..` escapes) and an
  * entry under a symlink of the same layer is refused rather than followed.
  */
-async function unpackLayer(stream: import('node:stream').Readable, fs: string, below: readonly LayerDir[], note: (message: string) => void): Promise<string[]> {
+async function unpackLayer(stream: Readable, fs: string, below: readonly LayerDir[], note: (message: string) => void): Promise<void> {
   await mkdir(fs, { recursive: true });
   const dirs = new Set<string>(['']);
   const whiteouts = new Set<string>();
@@ -320,7 +336,6 @@ async function unpackLayer(stream: import('node:stream').Readable, fs: string, b
     toMark.push(join(fs, path));
   }
   await makeWhiteouts(toMark);
-  return [];
 }
 
 /** Create overlay whiteouts (0/0 character devices); Node has no mknod, coreutils does. */

@@ -240,7 +240,9 @@ export async function runInSandbox<T>(options: SandboxOptions<T>): Promise<Sandb
   await writeFile(scriptFile, `${script.join('\n')}\n`);
 
   const unshareArgs = ['--mount', '--pid', '--fork', '--kill-child', '--propagation', 'private', ...(command.network === 'none' ? ['--net'] : [])];
-  const child = spawn('/usr/bin/unshare', [...unshareArgs, '/bin/sh', scriptFile], {
+  // --pdeathsig: however Slipway ends (even SIGKILL), the outer unshare gets SIGKILL, and its --kill-child
+  // takes the namespace down with every process and mount in it.
+  const child = spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', '/usr/bin/unshare', ...unshareArgs, '/bin/sh', scriptFile], {
     stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
   });
@@ -262,7 +264,7 @@ export async function runInSandbox<T>(options: SandboxOptions<T>): Promise<Sandb
     // The outer unshare dies, and --kill-child takes the namespace's PID 1 (and so every process in it) along.
     child.kill('SIGKILL');
   };
-  const onAbort = (): void => kill('interrupted');
+  const onAbort = (): void => kill('was interrupted');
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const timer = options.timeoutMs !== undefined ? setTimeout(() => kill(`timed out after ${options.timeoutMs} ms`), options.timeoutMs) : undefined;
   const exited = once(child, 'close').then(([code]) => code as number | null);
@@ -270,7 +272,7 @@ export async function runInSandbox<T>(options: SandboxOptions<T>): Promise<Sandb
   try {
     const control = await readControl(child.stdio[3] as Readable, exited);
     const tail = lines.filter((l, i) => l !== '' || i < lines.length - 1).slice(-TAIL_LINES).join('\n');
-    if (killedBy !== undefined) throw new BuildError(`the command was ${killedBy}`, { hint: tail ? `its last output:\n${tail}` : undefined });
+    if (killedBy !== undefined) throw new BuildError(`the command ${killedBy}`, { hint: tail ? `its last output:\n${tail}` : undefined });
     if (control === undefined) {
       const code = await exited;
       throw new BuildError(`the sandbox could not start (exit code ${code})${tail ? `:\n${tail}` : ''}`, {
@@ -288,7 +290,7 @@ export async function runInSandbox<T>(options: SandboxOptions<T>): Promise<Sandb
     for (const stub of [...stubs].sort().reverse()) await rm(join(upper, stub), { recursive: true, force: true });
     return { exitCode: control.status, tail, value, upper, dir };
   } catch (error) {
-    kill('stopped');
+    kill('was stopped');
     await exited;
     await rm(dir, { recursive: true, force: true });
     throw error;

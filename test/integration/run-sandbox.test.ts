@@ -1,0 +1,196 @@
+// RUN's machinery on its own: the layer cache unpacking layers into overlay directories, and the sandbox
+// running commands over them (as root, like CI). The whole-build comparison with buildah is in
+// run-differential.test.ts.
+import { execFile } from 'node:child_process';
+import { createReadStream, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { pack as tarPack } from 'tar-stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLayer, type LayerEntry } from '../../src/build/layer/index.js';
+import { LayerDirs, visibleChildren, visibleStat, type LayerDir } from '../../src/build/run/layer-dirs.js';
+import { diffRun, type RunDiff } from '../../src/build/run/run-diff.js';
+import { runInSandbox, type SandboxCommand } from '../../src/build/run/sandbox.js';
+import type { Descriptor } from '../../src/oci/index.js';
+import type { ImageStore } from '../../src/store/image-store.js';
+
+const run = promisify(execFile);
+let dir: string;
+let layers: LayerDirs;
+const blobs = new Map<string, string>();
+// Layers are read from files by digest: the cache only ever calls readBlob.
+const store = { readBlob: async (d: Descriptor) => createReadStream(blobs.get(d.digest)!) } as unknown as ImageStore;
+
+beforeAll(async () => {
+  if (process.getuid?.() !== 0) throw new Error('these tests run RUN sandboxes: run them as root (CI does)');
+  if (!existsSync('/bin/busybox')) throw new Error('install busybox-static (apt-get install busybox-static)');
+  dir = await mkdtemp(join(tmpdir(), 'slipway-run-'));
+  layers = new LayerDirs({ root: join(dir, 'cache') });
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const file = (path: string, content: string, mode = 0o644, uid = 0, gid = 0): LayerEntry => ({
+  path, type: 'file', mode, uid, gid, size: Buffer.byteLength(content), open: async () => (await import('node:stream')).Readable.from([Buffer.from(content)]),
+});
+const dirEntry = (path: string, mode = 0o755, uid = 0, gid = 0): LayerEntry => ({ path, type: 'dir', mode, uid, gid });
+
+async function layer(entries: LayerEntry[]): Promise<{ descriptor: Descriptor; diffId: string }> {
+  const built = await createLayer(entries, { tmpDir: join(dir, 'blobs') });
+  blobs.set(built.digest, built.path);
+  return { descriptor: { mediaType: built.mediaType, digest: built.digest, size: built.size }, diffId: built.diffId };
+}
+
+async function stackOf(...list: { descriptor: Descriptor; diffId: string }[]): Promise<LayerDir[]> {
+  return layers.stack(async () => store, list.map((l) => l.descriptor), list.map((l) => l.diffId));
+}
+
+/** A root filesystem with busybox (static) as /bin/sh and friends. */
+async function busyboxLayer(): Promise<{ descriptor: Descriptor; diffId: string }> {
+  const bytes = await readFile('/bin/busybox');
+  const applets = ['sh', 'echo', 'cat', 'rm', 'mkdir', 'sleep', 'ls', 'id', 'touch'];
+  return layer([
+    dirEntry('bin'), dirEntry('etc'), dirEntry('tmp', 0o1777), dirEntry('proc'), dirEntry('dev'),
+    { path: 'bin/busybox', type: 'file', mode: 0o755, uid: 0, gid: 0, size: bytes.length, open: async () => createReadStream('/bin/busybox') },
+    ...applets.map((a): LayerEntry => ({ path: `bin/${a}`, type: 'symlink', mode: 0o777, uid: 0, gid: 0, linkTarget: 'busybox' })),
+    file('etc/passwd', 'root:x:0:0:root:/root:/bin/sh\n'),
+    dirEntry('data'), file('data/same', 'aaaa\n'), dirEntry('data/sub'), file('data/sub/old', 'old\n'), file('data/keep', 'keep\n'),
+  ]);
+}
+
+const command = (script: string, extra: Partial<SandboxCommand> = {}): SandboxCommand => ({
+  argv: ['/bin/sh', '-c', script], env: ['PATH=/bin'], workdir: '/', uid: 0, gid: 0, groups: [0], network: 'none', mounts: [], ...extra,
+});
+
+async function mountCount(): Promise<number> {
+  return (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter(Boolean).length;
+}
+
+/** Processes whose command line contains `marker`. */
+async function processesWith(marker: string): Promise<number> {
+  let n = 0;
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(marker)) n++;
+  }
+  return n;
+}
+
+describe('layer cache', () => {
+  it('unpacks whiteouts and opaque directories so that the overlay shows what the layers mean', async () => {
+    const base = await layer([dirEntry('a'), file('a/x', 'x'), file('a/y', 'y'), dirEntry('b'), file('b/k', 'k'), file('top', 't', 0o600, 7, 8)]);
+    const change = await layer([
+      dirEntry('a', 0o700), { path: 'a', type: 'opaque', mode: 0, uid: 0, gid: 0 }, file('a/new', 'n'),
+      { path: 'b', type: 'whiteout', mode: 0, uid: 0, gid: 0 },
+    ]);
+    const stack = await stackOf(base, change);
+    expect(stack).toHaveLength(2);
+    expect([...(await visibleChildren(stack, 'a'))].sort()).toEqual(['new']);
+    expect(await visibleStat(stack, 'b')).toBeUndefined();
+    const top = await visibleStat(stack, 'top');
+    expect([top?.mode! & 0o7777, top?.uid, top?.gid]).toEqual([0o600, 7, 8]);
+
+    // The kernel agrees: mount the stack (in a private mount namespace) and list it.
+    const target = join(dir, 'view');
+    await mkdir(target, { recursive: true });
+    const lowerdir = [...stack.map((l) => l.name), await layers.emptyDir()].join(':');
+    const { stdout } = await run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c',
+      `cd ${layers.root} && mount -t overlay overlay -o ro,lowerdir=${lowerdir} ${target} && cd ${target} && find . | sort && stat -c '%a' a`]);
+    expect(stdout.trim().split('\n')).toEqual(['.', './a', './a/new', './top', '700']);
+    // A second stack over the same layers unpacks nothing: the directories are the same.
+    expect((await stackOf(base, change)).map((l) => l.path)).toEqual(stack.map((l) => l.path));
+  });
+
+  it('refuses a layer that writes through a symlink it made, and writes nothing outside', async () => {
+    const outside = join(dir, 'outside');
+    await mkdir(outside, { recursive: true });
+    // Slipway's own layer writer refuses such a tar; a hostile registry need not.
+    const pack = tarPack();
+    pack.entry({ name: 'link', type: 'symlink', linkname: outside });
+    pack.entry({ name: 'link/pwned', size: 1 }, 'x');
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const chunk of pack) chunks.push(chunk as Buffer);
+    const tar = Buffer.concat(chunks);
+    const digest = `sha256:${createHash('sha256').update(tar).digest('hex')}`;
+    await writeFile(join(dir, 'evil.tar'), tar);
+    blobs.set(digest, join(dir, 'evil.tar'));
+    const evil = { descriptor: { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest, size: tar.length }, diffId: digest };
+    await expect(stackOf(evil)).rejects.toThrow(/lies under "link", which the same layer made a symlink/);
+    expect(await readdir(outside)).toEqual([]);
+  });
+});
+
+describe('sandbox', () => {
+  async function runScript(script: string, extra: Partial<SandboxCommand> = {}, options: { signal?: AbortSignal; timeoutMs?: number } = {}) {
+    const stack = await stackOf(await busyboxLayer());
+    let output = '';
+    const result = await runInSandbox<RunDiff>({
+      layers, stack, command: command(script, extra), output: (c) => { output += c.toString(); }, inspect: diffRun, ...options,
+    });
+    await rm(result.dir, { recursive: true, force: true });
+    return { ...result, output };
+  }
+
+  it('runs the command chrooted in its own PID namespace, streams its output and leaves no mount behind', async () => {
+    const before = await mountCount();
+    const result = await runScript('echo pid=$$; ls /proc | grep -c "^[0-9]"; cat /etc/hosts | head -1; echo err >&2; exit 0');
+    expect(result.exitCode).toBe(0);
+    // The shell is not PID 1 (the sandbox's script is), and sees only its own namespace's processes.
+    expect(result.output).toMatch(/^pid=\d+\n[1-4]\n127\.0\.0\.1\tlocalhost\nerr\n$/);
+    expect(await mountCount()).toBe(before);
+  });
+
+  it('reports the exit code and the last lines of output of a failing command', async () => {
+    const result = await runScript('for i in $(seq 1 30); do echo line $i; done; exit 7');
+    expect(result.exitCode).toBe(7);
+    expect(result.tail.split('\n')).toHaveLength(20);
+    expect(result.tail.endsWith('line 30')).toBe(true);
+    expect(result.value).toBeUndefined();
+  });
+
+  it('records changes as overlay saw them: a same-size rewrite in the same second, deletions, opaque directories', async () => {
+    const result = await runScript('echo bbbb > /data/same; rm /data/keep; rm -rf /data/sub && mkdir /data/sub && echo n > /data/sub/n');
+    expect(result.exitCode).toBe(0);
+    const byPath = new Map(result.value!.entries.map((e) => [`${e.type}:${e.path}`, e]));
+    expect([...byPath.keys()].sort()).toEqual([
+      'dir:data', 'dir:data/sub', 'file:data/same', 'file:data/sub/n', 'opaque:data/sub', 'whiteout:data/keep',
+    ]);
+    expect(result.value!.opaque).toEqual(['data/sub']);
+    // Mount points the sandbox made (/etc/hosts, /etc/resolv.conf) are not changes of the command.
+    expect([...byPath.keys()].some((k) => k.includes('etc'))).toBe(false);
+  });
+
+  it('kills the whole process tree on abort and on timeout', async () => {
+    const before = await mountCount();
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 500);
+    await expect(runScript('sleep 1001 & sleep 1002 & sleep 1003', {}, { signal: controller.signal })).rejects.toThrow(/was interrupted/);
+    await expect(runScript('sleep 1004 & sleep 1005', {}, { timeoutMs: 500 })).rejects.toThrow(/timed out after 500 ms/);
+    // SIGKILL is asynchronous: give the kernel a moment to reap.
+    for (let i = 0; i < 20 && (await processesWith('sleep\u0000100')) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await processesWith('sleep\u0000100')).toBe(0);
+    expect(await mountCount()).toBe(before);
+  });
+
+  it('mounts a cache directory and a read-only bind, and keeps them out of the layer', async () => {
+    const cache = join(dir, 'cache-mount');
+    const ro = join(dir, 'ro');
+    await mkdir(cache, { recursive: true });
+    await mkdir(ro, { recursive: true });
+    const result = await runScript('echo hit >> /var/cache/x/log; ls /srv/ro; touch /srv/ro/file 2>/dev/null && echo writable || echo read-only', {
+      mounts: [
+        { kind: 'bind', source: cache, target: '/var/cache/x', readonly: false },
+        { kind: 'bind', source: ro, target: '/srv/ro', readonly: true },
+      ],
+    });
+    expect(result.output).toBe('read-only\n');
+    expect(await readFile(join(cache, 'log'), 'utf8')).toBe('hit\n');
+    expect(result.value!.entries.map((e) => e.path)).toEqual([]);
+  });
+});
