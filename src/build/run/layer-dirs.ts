@@ -6,7 +6,6 @@
 // and shared by every build on it. A RUN's overlay upper directory is already in that format: it joins the
 // cache as the directory of the layer it produced, so the next RUN of the same stage unpacks nothing.
 
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, type Stats } from 'node:fs';
 import { chmod, copyFile, lchown, link, lstat, mkdir, readFile, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
@@ -17,6 +16,7 @@ import { BuildError } from '../../errors.js';
 import type { Descriptor } from '../../oci/index.js';
 import type { ImageStore } from '../../store/image-store.js';
 import { readTar } from '../layer/tar-reader.js';
+import { removeTree, rootless, runPrivileged } from './privileges.js';
 import { OPAQUE_MARKER, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX, ancestors, basename, dirname, joinPath } from '../layer/paths.js';
 
 /** What the cache keeps beside a layer directory: what the kernel or the layer made opaque. */
@@ -116,7 +116,7 @@ export class LayerDirs {
     const names = await readdir(this.root).catch(() => [] as string[]);
     for (const name of names.filter((n) => n.startsWith('.'))) {
       const st = await lstat(join(this.root, name)).catch(() => undefined);
-      if (st && Date.now() - st.mtimeMs > STALE_SCRATCH_MS) await rm(join(this.root, name), { recursive: true, force: true });
+      if (st && Date.now() - st.mtimeMs > STALE_SCRATCH_MS) await removeTree(join(this.root, name));
     }
   }
 
@@ -139,7 +139,7 @@ export class LayerDirs {
         // Opaque markers were turned into whiteouts: the kernel needs no xattr from us.
         return await this.commit(dir, { chainId, diffId, opaque: [] });
       } catch (error) {
-        await rm(dir, { recursive: true, force: true });
+        await removeTree(dir);
         throw error;
       }
     })();
@@ -217,11 +217,11 @@ export function isWhiteout(st: Stats): boolean {
   return st.isCharacterDevice() && st.rdev === 0;
 }
 
-const asRoot = process.getuid?.() === 0;
+
 
 /** Set owner and mode (chown first: it clears setuid bits). Owners are kept only when running as root. */
 async function setOwnerAndMode(path: string, uid: number, gid: number, mode: number | undefined): Promise<void> {
-  if (asRoot) await lchown(path, uid, gid);
+  if (!rootless) await lchown(path, uid, gid);
   if (mode !== undefined) await chmod(path, mode);
 }
 
@@ -296,7 +296,7 @@ async function unpackLayer(stream: Readable, fs: string, below: readonly LayerDi
       case 'symlink':
         await clear(record.path);
         await symlink(record.linkTarget ?? '', full);
-        if (asRoot) await lchown(full, record.uid, record.gid);
+        if (!rootless) await lchown(full, record.uid, record.gid);
         break;
       case 'hardlink': {
         await clear(record.path);
@@ -341,13 +341,7 @@ async function unpackLayer(stream: Readable, fs: string, below: readonly LayerDi
 /** Create overlay whiteouts (0/0 character devices); Node has no mknod, coreutils does. */
 export async function makeWhiteouts(paths: readonly string[]): Promise<void> {
   for (let i = 0; i < paths.length; i += 500) {
-    const batch = paths.slice(i, i + 500);
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn('/bin/sh', ['-c', 'for p do mknod "$p" c 0 0 || exit 1; done', 'sh', ...batch], { stdio: ['ignore', 'ignore', 'pipe'] });
-      let err = '';
-      child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-      child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve() : reject(new BuildError(`could not create overlay whiteouts: ${err.trim() || `mknod exited with ${code}`}`, { hint: 'RUN needs root (or CAP_MKNOD) to unpack layers that delete files' }))));
-    });
+    await runPrivileged(['/bin/sh', '-c', 'for p do mknod "$p" c 0 0 || exit 1; done', 'sh', ...paths.slice(i, i + 500)],
+      'could not create overlay whiteouts', 'RUN needs root, or user namespaces, to unpack layers that delete files');
   }
 }

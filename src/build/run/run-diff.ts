@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { LayerEntry } from '../layer/types.js';
 import { joinPath } from '../layer/paths.js';
 import { isWhiteout } from './layer-dirs.js';
+import { rootless } from './privileges.js';
 import type { SandboxView } from './sandbox.js';
 
 export interface RunDiff {
@@ -24,6 +25,11 @@ export interface RunDiff {
 async function names(dir: string): Promise<Set<string>> {
   return new Set(await readdir(dir).catch(() => [] as string[]));
 }
+
+// Without root the sandbox's root is the invoking user: what it owns is root's in the image.
+const hostUid = process.getuid?.() ?? 0;
+const hostGid = process.getgid?.() ?? 0;
+const owner = (id: number, mine: number): number => (rootless && id === mine ? 0 : id);
 
 /** The changes in `view.upper`, read while the sandbox still shows the merged and lower views. */
 export async function diffRun(view: SandboxView): Promise<RunDiff> {
@@ -41,7 +47,7 @@ export async function diffRun(view: SandboxView): Promise<RunDiff> {
       if (view.stubs.has(path)) continue;
       const full = join(view.upper, path);
       const st = await lstat(full);
-      const base = { path, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+      const base = { path, mode: st.mode & 0o7777, uid: owner(st.uid, hostUid), gid: owner(st.gid, hostGid) };
       if (isWhiteout(st)) {
         whiteouts.add(name);
         entries.push({ ...base, type: 'whiteout' });

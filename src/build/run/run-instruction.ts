@@ -27,6 +27,7 @@ import { parseGroup, parsePasswd } from '../layer/passwd.js';
 import type { BuiltLayer } from '../layer/types.js';
 import { chainIds, visiblePath, type LayerDir, type LayerDirs } from './layer-dirs.js';
 import { diffRun, type RunDiff } from './run-diff.js';
+import { removeTree, rootless } from './privileges.js';
 import { runInSandbox, type NetworkMode, type SandboxMount } from './sandbox.js';
 
 /** Docker's PATH for a command whose image sets none. */
@@ -170,7 +171,7 @@ export class RunInstruction {
         return async () => {
           await mkdir(dir, { recursive: true });
           if (mount.mode !== undefined) await chmod(dir, mount.mode);
-          if ((mount.uid !== undefined || mount.gid !== undefined) && process.getuid?.() === 0) await chown(dir, mount.uid ?? 0, mount.gid ?? 0);
+          if ((mount.uid !== undefined || mount.gid !== undefined) && !rootless) await chown(dir, mount.uid ?? 0, mount.gid ?? 0);
           return [{ kind: 'bind', source: dir, target, readonly: mount.readonly }];
         };
       }
@@ -185,7 +186,7 @@ export class RunInstruction {
         const file = join(scratch, `secret-${index}`);
         return async () => {
           await writeFile(file, value, { mode: mount.mode ?? 0o400 });
-          if (process.getuid?.() === 0) await chown(file, mount.uid ?? 0, mount.gid ?? 0);
+          if (!rootless) await chown(file, mount.uid ?? 0, mount.gid ?? 0);
           return [{ kind: 'bind', source: file, target, readonly: true, file: true }];
         };
       }
@@ -300,7 +301,7 @@ export class RunInstruction {
       await settings.layers.adopt(chain[chain.length - 1]!, layer.diffId, result.upper, diff.opaque).catch(() => undefined);
       return layer;
     } finally {
-      await rm(result.dir, { recursive: true, force: true });
+      await removeTree(result.dir);
     }
   }
 }

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BuildError } from '../../errors.js';
 import { ancestors } from '../layer/paths.js';
+import { removeTree, rootless } from './privileges.js';
 import { visiblePath, visibleStat, type LayerDir, type LayerDirs } from './layer-dirs.js';
 
 export type NetworkMode = 'default' | 'none' | 'host';
@@ -127,6 +128,10 @@ export async function runInSandbox<T>(options: SandboxOptions<T>): Promise<Sandb
   const lower = join(dir, 'lower');
   for (const d of [upper, work, merged, lower]) await mkdir(d);
   const empty = await layers.emptyDir();
+  // Not root: a user namespace where the invoking user is root (see docs/architecture.md for what that cannot
+  // do); overlay there keeps its metadata in user.* xattrs. Renames of lower directories copy (no redirects) and
+  // metadata changes copy data, so the upper directory is a self-contained layer.
+  const overlayExtra = rootless ? ',userxattr' : ',redirect_dir=off,metacopy=off';
   const lowerdir = [...stack.map((l) => l.name), empty].join(':');
   if (lowerdir.length > 3800) throw new BuildError(`the image has ${stack.length} layers: too many to mount as one overlay here`, { hint: 'squash the base image' });
 
@@ -147,8 +152,8 @@ export async function runInSandbox<T>(options: SandboxOptions<T>): Promise<Sandb
   const script: string[] = [
     'set -e',
     `cd ${shellQuote(layers.root)}`,
-    `mount -t overlay overlay -o ${shellQuote(`lowerdir=${lowerdir},upperdir=${upper},workdir=${work},redirect_dir=off,metacopy=off`)} ${shellQuote(merged)}`,
-    `mount -t overlay overlay -o ${shellQuote(`ro,lowerdir=${lowerdir}`)} ${shellQuote(lower)}`,
+    `mount -t overlay overlay -o ${shellQuote(`lowerdir=${lowerdir},upperdir=${upper},workdir=${work}${overlayExtra}`)} ${shellQuote(merged)}`,
+    `mount -t overlay overlay -o ${shellQuote(`ro,lowerdir=${lowerdir}${rootless ? ',userxattr' : ''}`)} ${shellQuote(lower)}`,
     'cd /',
     `M=${shellQuote(merged)}`,
   ];
@@ -219,7 +224,13 @@ export async function runInSandbox<T>(options: SandboxOptions<T>): Promise<Sandb
   }
   if (command.network === 'none') script.push('ip link set lo up 2>/dev/null || true');
 
-  const groups = command.groups.length > 0 ? `--groups=${command.groups.join(',')}` : '--clear-groups';
+  if (rootless && (command.uid !== 0 || command.gid !== 0)) {
+    throw new BuildError(`running as uid ${command.uid} (USER) needs root: without it, the sandbox maps only your own user (as root)`, {
+      hint: 'run Slipway as root for RUN under another USER, or move the USER instruction after the RUN',
+    });
+  }
+  // In a user namespace setgroups is denied: the (single) group stays as it is.
+  const groups = rootless ? '--keep-groups' : command.groups.length > 0 ? `--groups=${command.groups.join(',')}` : '--clear-groups';
   script.push(
     'set +e',
     [
@@ -239,7 +250,7 @@ export async function runInSandbox<T>(options: SandboxOptions<T>): Promise<Sandb
   const scriptFile = join(dir, 'run.sh');
   await writeFile(scriptFile, `${script.join('\n')}\n`);
 
-  const unshareArgs = ['--mount', '--pid', '--fork', '--kill-child', '--propagation', 'private', ...(command.network === 'none' ? ['--net'] : [])];
+  const unshareArgs = [...(rootless ? ['--user', '--map-root-user'] : []), '--mount', '--pid', '--fork', '--kill-child', '--propagation', 'private', ...(command.network === 'none' ? ['--net'] : [])];
   // --pdeathsig: however Slipway ends (even SIGKILL), the outer unshare gets SIGKILL, and its --kill-child
   // takes the namespace down with every process and mount in it.
   const child = spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', '/usr/bin/unshare', ...unshareArgs, '/bin/sh', scriptFile], {
@@ -292,7 +303,7 @@ export async function runInSandbox<T>(options: SandboxOptions<T>): Promise<Sandb
   } catch (error) {
     kill('was stopped');
     await exited;
-    await rm(dir, { recursive: true, force: true });
+    await removeTree(dir);
     throw error;
   } finally {
     if (timer) clearTimeout(timer);
@@ -328,7 +339,7 @@ async function ensureUpperParents(stack: readonly LayerDir[], upper: string, pat
     const st = await visibleStat(stack, parent);
     await mkdir(full);
     if (st?.isDirectory()) {
-      if (process.getuid?.() === 0) await lchown(full, st.uid, st.gid);
+      if (!rootless) await lchown(full, st.uid, st.gid);
       await chmod(full, st.mode & 0o7777);
     } else {
       await chmod(full, 0o755);
