@@ -340,7 +340,7 @@ export function runEnv(configEnv: readonly string[], args: ReadonlyMap<string, s
  * shell, or as a file when it starts with `#!`); any other shell form goes to the shell with its heredoc
  * bodies appended, so the shell feeds them to the command.
  */
-async function runArgv(instruction: ExpandedInstruction, shell: readonly string[], scratch: string, mounts: SandboxMount[]): Promise<string[]> {
+export async function runArgv(instruction: ExpandedInstruction, shell: readonly string[], scratch: string, mounts: SandboxMount[]): Promise<string[]> {
   const heredocs = instruction.heredocs ?? [];
   if (instruction.json || heredocs.length === 0) return commandLine(instruction, shell) ?? [...shell];
   const text = instruction.args.join(' ');
