@@ -167,7 +167,7 @@ describe('slipway build', () => {
     expect(new Set(digests).size).toBe(digests.length);
   });
 
-  it('reports a Dockerfile error with file and line, and RUN as not yet supported', async () => {
+  it('reports a Dockerfile error with file and line, and a RUN without a shell in the image', async () => {
     const project = await makeProject(baseRef);
     await writeFile(join(project, 'tools.Dockerfile'), 'FROM scratch\nCOPY missing.txt /x\n');
     await git(project, 'commit', '-qam', 'break');
@@ -177,7 +177,8 @@ describe('slipway build', () => {
     await writeFile(join(project, 'tools.Dockerfile'), 'FROM scratch\n\nRUN echo hi\n');
     await git(project, 'commit', '-qam', 'run');
     const runError = await slipway(project, ['build', 'tools']);
-    expect(runError.stderr).toMatch(/^Error: tools\.Dockerfile:3: RUN is not supported yet/m);
+    expect(runError.code).toBe(1);
+    expect(runError.stderr).toMatch(/^Error: tools\.Dockerfile:3: RUN: \/bin\/sh does not exist in the image/m);
     await writeFile(join(project, 'tools.Dockerfile'), 'FROM scratch\nCOPYY a b\n');
     await git(project, 'commit', '-qam', 'typo');
     const typo = await slipway(project, ['build', 'tools']);

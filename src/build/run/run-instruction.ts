@@ -25,10 +25,10 @@ import { containerConfig } from '../image-config.js';
 import { createLayer } from '../layer/create-layer.js';
 import { parseGroup, parsePasswd } from '../layer/passwd.js';
 import type { BuiltLayer } from '../layer/types.js';
-import { chainIds, visiblePath, type LayerDir, type LayerDirs } from './layer-dirs.js';
+import { chainIds, visiblePath, visibleStat, type LayerDir, type LayerDirs } from './layer-dirs.js';
 import { diffRun, type RunDiff } from './run-diff.js';
 import { removeTree, rootless } from './privileges.js';
-import { runInSandbox, type NetworkMode, type SandboxMount } from './sandbox.js';
+import { resolveInRoot, runInSandbox, type NetworkMode, type SandboxMount } from './sandbox.js';
 
 /** Docker's PATH for a command whose image sets none. */
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -278,12 +278,19 @@ export class RunInstruction {
     const env = runEnv(config.Env ?? [], state.scope.declaredArgs(), user.home);
     const sandboxMounts: SandboxMount[] = [];
     for (const m of mounts) sandboxMounts.push(...(await m.prepared()));
-    const argv = runArgv(instruction, config.Shell ?? DEFAULT_SHELL, scratch, sandboxMounts);
+    const argv = await runArgv(instruction, config.Shell ?? DEFAULT_SHELL, scratch, sandboxMounts);
     const network = networkMode(instruction.flags['network'], settings.network, where);
+    const program = argv[0];
+    if (program !== undefined && program.startsWith('/') && !program.startsWith('/dev/')
+      && (await visibleStat(stack, await resolveInRoot(stack, program))) === undefined) {
+      throw new BuildError(`${where}: RUN: ${program} does not exist in the image`, {
+        hint: instruction.json ? 'check the program path of the exec form' : 'the shell form needs a shell: use a base image that has one, or the exec form ["program", "arg"]',
+      });
+    }
 
     const result = await runInSandbox<RunDiff>({
       layers: settings.layers, stack,
-      command: { argv: await argv, env, workdir: config.WorkingDir || '/', uid: user.uid, gid: user.gid, groups: user.groups, network, mounts: sandboxMounts },
+      command: { argv, env, workdir: config.WorkingDir || '/', uid: user.uid, gid: user.gid, groups: user.groups, network, mounts: sandboxMounts },
       output: settings.output, inspect: diffRun,
       ...(settings.signal ? { signal: settings.signal } : {}),
       ...(settings.timeoutMs !== undefined ? { timeoutMs: settings.timeoutMs } : {}),
