@@ -290,6 +290,8 @@ export async function runInSandbox<T>(options: SandboxOptions<T>): Promise<Sandb
         hint: 'RUN needs root (or a user namespace), util-linux unshare and setpriv, and overlayfs',
       });
     }
+    // A last line without a newline still reaches the log.
+    if (lines[lines.length - 1] !== '') options.output(Buffer.from('\n'));
     let value: T | undefined;
     if (control.status === 0) {
       value = await options.inspect({

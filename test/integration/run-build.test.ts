@@ -1,0 +1,165 @@
+// RUN inside whole builds: mounts (context, another stage, cache, tmpfs, secrets from werf.yaml), networks,
+// what enters the stage digest, and platforms the host cannot run. Images are read back with skopeo + umoci
+// (test/support/image-fs.ts), independently of Slipway's code.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/program.js';
+import { busyboxBase } from '../support/busybox-base.js';
+import { uniqueRepo } from '../support/images.js';
+import { snapshotImage, type FsSnapshot } from '../support/image-fs.js';
+import { registries } from '../support/registries.js';
+
+const run = promisify(execFile);
+let base: string;
+const temps: string[] = [];
+beforeAll(async () => {
+  base = await busyboxBase();
+}, 120_000);
+afterAll(async () => {
+  for (const dir of temps) await rm(dir, { recursive: true, force: true });
+});
+
+async function project(files: Record<string, string>, werfYaml = 'project: runb\nconfigVersion: 1\n---\nimage: app\ndockerfile: Dockerfile\n'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'slipway-run-build-'));
+  temps.push(dir);
+  await commit(dir, { 'werf.yaml': werfYaml, ...files }, true);
+  return dir;
+}
+
+async function commit(dir: string, files: Record<string, string>, init = false): Promise<void> {
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+  const git = (...args: string[]) => run('git', ['-c', 'user.email=t@example.org', '-c', 'user.name=t', ...args], { cwd: dir });
+  if (init) await git('init', '-q');
+  await git('add', '-A');
+  await git('commit', '-qm', 'change');
+}
+
+async function build(dir: string, repo: string, env: Record<string, string> = {}, extra: string[] = []): Promise<{ code: number; out: string; tag: string | undefined; built: number }> {
+  let out = '';
+  const code = await runCli(['build', '--dir', dir, '--repo', repo, ...extra], {
+    io: { stdout: (t) => { out += t; }, stderr: (t) => { out += t; } },
+    env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), SLIPWAY_HOME: join(dir, '.home'), ...env },
+  });
+  const tag = /^image app: \S+:([0-9a-f]{56}-\d{13})$/m.exec(out)?.[1];
+  const built = Number(/Stage cache summary: \d+ reused, (\d+) built/.exec(out)?.[1] ?? NaN);
+  return { code, out, tag, built };
+}
+
+const content = (fs: FsSnapshot, path: string): string | undefined => fs.get(path)?.text;
+
+describe('RUN in builds', () => {
+  it('bind-mounts context files and another stage read-only; their content enters the digest, not the layer', async () => {
+    const dir = await project({
+      'Dockerfile': [
+        `FROM ${base} AS tools`,
+        'RUN mkdir -p /opt/tool && echo tool-v1 > /opt/tool/version',
+        `FROM ${base}`,
+        'RUN --mount=type=bind,source=conf,target=/mnt/conf --mount=type=bind,from=tools,source=/opt/tool,target=/mnt/tool \\',
+        '    cat /mnt/conf/app.conf /mnt/tool/version > /result && (touch /mnt/conf/x 2>/dev/null && echo rw || echo ro) >> /result',
+      ].join('\n'),
+      'conf/app.conf': 'setting=1\n',
+    });
+    const repo = `${registries().plain.host}/${uniqueRepo('run/bind')}`;
+    const first = await build(dir, repo);
+    expect(first.code, first.out).toBe(0);
+    const fs = await snapshotImage(`${repo}:${first.tag}`);
+    expect(content(fs, '/result')).toBe('setting=1\ntool-v1\nro\n');
+    expect(fs.has('/mnt/conf/app.conf')).toBe(false);
+    expect(fs.has('/mnt/tool/version')).toBe(false);
+
+    const again = await build(dir, repo);
+    expect([again.code, again.built, again.tag]).toEqual([0, 0, first.tag]);
+    // A change to a mounted context file rebuilds the RUN.
+    await commit(dir, { 'conf/app.conf': 'setting=2\n' });
+    const changed = await build(dir, repo);
+    expect(changed.code, changed.out).toBe(0);
+    expect(changed.built).toBe(1);
+    expect(content(await snapshotImage(`${repo}:${changed.tag}`), '/result')).toBe('setting=2\ntool-v1\nro\n');
+  }, 240_000);
+
+  it('keeps cache mounts between builds and out of the image; tmpfs is empty and discarded', async () => {
+    const dir = await project({
+      'Dockerfile': [
+        `FROM ${base}`,
+        'ARG N=1',
+        'RUN --mount=type=cache,target=/var/cache/pkg --mount=type=tmpfs,target=/scratch \\',
+        '    echo "run $N" >> /var/cache/pkg/log && cp /var/cache/pkg/log /seen && ls -A /scratch > /scratch-listing && echo junk > /scratch/junk',
+      ].join('\n'),
+    });
+    const repo = `${registries().plain.host}/${uniqueRepo('run/cache')}`;
+    const first = await build(dir, repo);
+    expect(first.code, first.out).toBe(0);
+    const second = await build(dir, repo, {}, ['--platform', 'linux/amd64']);
+    expect(second.built).toBe(0);
+    await commit(dir, { 'Dockerfile': (await import('node:fs')).readFileSync(join(dir, 'Dockerfile'), 'utf8').replace('ARG N=1', 'ARG N=2') });
+    const third = await build(dir, repo);
+    expect(third.code, third.out).toBe(0);
+    const fs = await snapshotImage(`${repo}:${third.tag}`);
+    expect(content(fs, '/seen')).toBe('run 1\nrun 2\n');
+    expect(content(fs, '/scratch-listing')).toBe('');
+    expect([...fs.keys()].filter((p) => p.startsWith('/var/cache') || p.startsWith('/scratch/'))).toEqual([]);
+  }, 240_000);
+
+  it('mounts werf.yaml secrets without putting their values in the image or the digest', async () => {
+    const werfYaml = [
+      'project: runb', 'configVersion: 1', '---', 'image: app', 'dockerfile: Dockerfile',
+      'secrets:', '  - id: token', '    value: s3cr3t-1', '  - env: API_KEY',
+    ].join('\n');
+    const dir = await project({
+      'Dockerfile': [
+        `FROM ${base}`,
+        'RUN --mount=type=secret,id=token --mount=type=secret,id=API_KEY,target=/key,mode=0444 \\',
+        '    (cat /run/secrets/token; echo; cat /key; stat -c " %a" /run/secrets/token) | wc -c > /secret-bytes && test ! -s /run/secrets/missing',
+        'RUN --mount=type=secret,id=missing,required=true true',
+      ].join('\n'),
+    }, werfYaml);
+    const giterminism = 'giterminismConfigVersion: 1\nconfig:\n  secrets:\n    allowValueIds: [token]\n    allowEnvVariables: [API_KEY]\n';
+    await commit(dir, { 'werf-giterminism.yaml': giterminism });
+    const repo = `${registries().plain.host}/${uniqueRepo('run/secret')}`;
+    const failed = await build(dir, repo, { API_KEY: 'key-1' });
+    expect(failed.code, failed.out).toBe(1);
+    expect(failed.out).toMatch(/Dockerfile:4: RUN --mount type=secret,id=missing: no secret "missing" in werf.yaml/);
+
+    await commit(dir, { 'Dockerfile': `FROM ${base}\nRUN --mount=type=secret,id=token --mount=type=secret,id=API_KEY,target=/key cat /run/secrets/token /key > /dev/null && ls /run/secrets > /listing\n` });
+    const ok = await build(dir, repo, { API_KEY: 'key-1' });
+    expect(ok.code, ok.out).toBe(0);
+    const fs = await snapshotImage(`${repo}:${ok.tag}`);
+    expect(content(fs, '/listing')).toBe('token\n');
+    expect(fs.has('/key')).toBe(false);
+    expect([...fs.values()].some((e) => e.text?.includes('s3cr3t') || e.text?.includes('key-1'))).toBe(false);
+    // Another value of the secret is the same stage: secrets never reach digests.
+    const other = await build(dir, repo, { API_KEY: 'key-2' });
+    expect([other.built, other.tag]).toEqual([0, ok.tag]);
+  }, 240_000);
+
+  it('--network=none gives the command only a loopback interface', async () => {
+    const dir = await project({
+      'Dockerfile': `FROM ${base}\nRUN --network=none ls /sys/class/net > /none.txt || cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' ' > /none.txt\n`,
+    });
+    const repo = `${registries().plain.host}/${uniqueRepo('run/net')}`;
+    const result = await build(dir, repo);
+    expect(result.code, result.out).toBe(0);
+    expect(content(await snapshotImage(`${repo}:${result.tag}`), '/none.txt')).toBe('lo\n');
+  }, 240_000);
+
+  it('refuses a RUN for a platform this machine cannot execute, naming it', async () => {
+    const dir = await project({ 'Dockerfile': 'FROM scratch\nRUN ["/bin/true"]\n' });
+    const repo = `${registries().plain.host}/${uniqueRepo('run/platform')}`;
+    const result = await build(dir, repo, {}, ['--platform', 'linux/s390x']);
+    expect(result.code).toBe(1);
+    if (existsSync('/proc/sys/fs/binfmt_misc/qemu-s390x')) {
+      // Emulation is registered here: the RUN gets as far as looking for its program.
+      expect(result.out).toMatch(/Dockerfile:2: RUN: \/bin\/true does not exist in the image/);
+    } else {
+      expect(result.out).toMatch(/Dockerfile:2: RUN for linux\/s390x cannot execute on this amd64 machine/);
+    }
+  }, 60_000);
+});
