@@ -217,10 +217,15 @@ export async function runInSandbox<T>(options: SandboxOptions<T>): Promise<Sandb
   }
 
   const workdir = await resolveInRoot(stack, command.workdir);
-  if ((await visibleStat(stack, workdir)) === undefined && workdir !== '') {
-    // Like Docker and buildah, a missing working directory is created (and is part of the layer).
-    await ensureUpperParents(stack, upper, workdir);
-    await mkdir(join(upper, workdir), { recursive: true, mode: 0o755 });
+  if (workdir !== '' && (await visibleStat(stack, workdir)) === undefined) {
+    // Like buildah and BuildKit, a missing working directory is made (it is part of the layer), owned by the
+    // user the command runs as, so that the command can write there; existing parents keep their owners.
+    const created = [...(await ensureUpperParents(stack, upper, workdir)), workdir];
+    await mkdir(join(upper, workdir));
+    for (const path of created) {
+      if (!rootless) await lchown(join(upper, path), command.uid, command.gid);
+      await chmod(join(upper, path), 0o755);
+    }
   }
   if (command.network === 'none') script.push('ip link set lo up 2>/dev/null || true');
 
