@@ -83,7 +83,10 @@ async function processesWith(marker: string): Promise<number> {
 
 describe('layer cache', () => {
   it('unpacks whiteouts and opaque directories so that the overlay shows what the layers mean', async () => {
-    const base = await layer([dirEntry('a'), file('a/x', 'x'), file('a/y', 'y'), dirEntry('b'), file('b/k', 'k'), file('top', 't', 0o600, 7, 8)]);
+    const base = await layer([
+      dirEntry('a'), file('a/x', 'x'), file('a/y', 'y'), dirEntry('b'), file('b/k', 'k'), file('top', 't', 0o600, 7, 8),
+      { path: 'pipe', type: 'fifo', mode: 0o640, uid: 3, gid: 4 },
+    ]);
     const change = await layer([
       dirEntry('a', 0o700), { path: 'a', type: 'opaque', mode: 0, uid: 0, gid: 0 }, file('a/new', 'n'),
       { path: 'b', type: 'whiteout', mode: 0, uid: 0, gid: 0 },
@@ -94,6 +97,8 @@ describe('layer cache', () => {
     expect(await visibleStat(stack, 'b')).toBeUndefined();
     const top = await visibleStat(stack, 'top');
     expect([top?.mode! & 0o7777, top?.uid, top?.gid]).toEqual([0o600, 7, 8]);
+    const pipe = await visibleStat(stack, 'pipe');
+    expect([pipe?.isFIFO(), pipe?.mode! & 0o7777, pipe?.uid, pipe?.gid]).toEqual([true, 0o640, 3, 4]);
 
     // The kernel agrees: mount the stack (in a private mount namespace) and list it.
     const target = join(dir, 'view');
@@ -101,7 +106,7 @@ describe('layer cache', () => {
     const lowerdir = [...stack.map((l) => l.name), await layers.emptyDir()].join(':');
     const { stdout } = await run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c',
       `cd ${layers.root} && mount -t overlay overlay -o ro,lowerdir=${lowerdir} ${target} && cd ${target} && find . | sort && stat -c '%a' a`]);
-    expect(stdout.trim().split('\n')).toEqual(['.', './a', './a/new', './top', '700']);
+    expect(stdout.trim().split('\n')).toEqual(['.', './a', './a/new', './pipe', './top', '700']);
     // A second stack over the same layers unpacks nothing: the directories are the same.
     expect((await stackOf(base, change)).map((l) => l.path)).toEqual(stack.map((l) => l.path));
   });

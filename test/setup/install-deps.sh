@@ -12,6 +12,11 @@ declare -A PROVIDER=(
   [umoci]=umoci
   [busybox]=busybox-static
   [git]=git
+  # the reference builder of test/integration/run-differential.test.ts and bench/build-run.ts. Nothing
+  # else is needed: `bud --isolation chroot` runs no OCI runtime (it builds with --runtime set to a
+  # missing file), root's overlay storage uses the kernel's overlayfs (not fuse-overlayfs), and the
+  # package's Depends bring uidmap and containers-common.
+  [buildah]=buildah
 )
 
 missing=()

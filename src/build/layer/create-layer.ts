@@ -27,6 +27,7 @@ import {
   BLOCK,
   TAR_TRAILER,
   TYPE_DIR,
+  TYPE_FIFO,
   TYPE_FILE,
   TYPE_HARDLINK,
   TYPE_SYMLINK,
@@ -84,7 +85,7 @@ function invalid(entry: { path: string }, problem: string): InvalidInputError {
 function validate(entry: LayerEntry): void {
   const problem = pathProblem(entry.path);
   if (problem !== undefined) throw invalid(entry, `not a valid image path: ${problem}`);
-  const types = ['file', 'dir', 'symlink', 'hardlink', 'whiteout', 'opaque'];
+  const types = ['file', 'dir', 'symlink', 'hardlink', 'fifo', 'whiteout', 'opaque'];
   if (!types.includes(entry.type)) throw invalid(entry, `unknown type "${String(entry.type)}"`);
   if (basename(entry.path).startsWith(WHITEOUT_PREFIX)) {
     throw invalid(entry, `names starting with "${WHITEOUT_PREFIX}" are reserved for whiteouts; use type 'whiteout' or 'opaque' instead`);
@@ -209,6 +210,7 @@ async function plan(entries: AsyncIterable<LayerEntry> | Iterable<LayerEntry>, o
     if (entry.type === 'hardlink' || groups.has(entry.path)) continue;
     if (entry.type === 'file') planned.push(plannedOf(entry, entry.path, TYPE_FILE));
     else if (entry.type === 'dir') planned.push(plannedOf(entry, entry.path, TYPE_DIR));
+    else if (entry.type === 'fifo') planned.push(plannedOf(entry, entry.path, TYPE_FIFO));
     else planned.push(plannedOf(entry, entry.path, TYPE_SYMLINK, entry.linkTarget!));
   }
   for (const path of whiteouts) planned.push(markerOf(path, joinPath(dirname(path), `${WHITEOUT_PREFIX}${basename(path)}`)));

@@ -19,9 +19,10 @@ export const TYPE_FILE = '0';
 export const TYPE_HARDLINK = '1';
 export const TYPE_SYMLINK = '2';
 export const TYPE_DIR = '5';
+export const TYPE_FIFO = '6';
 const TYPE_PAX = 'x';
 
-export type TarTypeflag = typeof TYPE_FILE | typeof TYPE_HARDLINK | typeof TYPE_SYMLINK | typeof TYPE_DIR;
+export type TarTypeflag = typeof TYPE_FILE | typeof TYPE_HARDLINK | typeof TYPE_SYMLINK | typeof TYPE_DIR | typeof TYPE_FIFO;
 
 export interface TarHeader {
   /** The full name as stored: no leading '/', directories end with '/'. */

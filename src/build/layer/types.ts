@@ -1,13 +1,13 @@
 import type { Readable } from 'node:stream';
 
-export type LayerEntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'whiteout' | 'opaque';
+export type LayerEntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'fifo' | 'whiteout' | 'opaque';
 
 /**
  * One entry of a layer (or of an image's file tree, when read back).
  *
  * - `file`: `open` gives the content (absent: empty file); `size` is checked against it.
  * - `dir`, `symlink` (`linkTarget` verbatim, may be absolute), `hardlink` (`linkTarget` is
- *   another image path, relative to the image root like `path`).
+ *   another image path, relative to the image root like `path`), `fifo` (a named pipe, as RUN leaves them).
  * - `whiteout`: `path` is what the layer deletes from the layers below (written as
  *   `<dir>/.wh.<name>`); `opaque`: `path` is a directory whose lower content the layer
  *   hides (written as `<path>/.wh..wh..opq`). Their mode, uid and gid are ignored.

@@ -237,6 +237,7 @@ async function unpackLayer(stream: Readable, fs: string, below: readonly LayerDi
   const whiteouts = new Set<string>();
   const opaque = new Set<string>();
   const dirModes: { path: string; uid: number; gid: number; mode: number }[] = [];
+  const fifos: { path: string; uid: number; gid: number; mode: number }[] = [];
 
   const ensureParents = async (path: string): Promise<void> => {
     for (const dir of ancestors(path)) {
@@ -317,9 +318,16 @@ async function unpackLayer(stream: Readable, fs: string, below: readonly LayerDi
       }
       default:
         record.body.resume();
-        note(`skipped "${record.path}": a ${record.rawType} cannot be unpacked for RUN (device nodes come from the sandbox's /dev)`);
+        await clear(record.path);
+        if (record.rawType === 'fifo') fifos.push({ path: full, uid: record.uid, gid: record.gid, mode: record.mode });
+        else note(`skipped "${record.path}": a ${record.rawType} cannot be unpacked for RUN (device nodes come from the sandbox's /dev)`);
     }
   }
+  // Named pipes: Node cannot make them, coreutils can.
+  for (let i = 0; i < fifos.length; i += 500) {
+    await runPrivileged(['mkfifo', ...fifos.slice(i, i + 500).map((f) => f.path)], 'could not create named pipes', 'check that coreutils is installed');
+  }
+  for (const fifo of fifos) await setOwnerAndMode(fifo.path, fifo.uid, fifo.gid, fifo.mode);
   for (const entry of dirModes.reverse()) await setOwnerAndMode(entry.path, entry.uid, entry.gid, entry.mode);
 
   // Deletions: explicit whiteouts, and for opaque directories every name the layers below show.

@@ -18,7 +18,7 @@ export interface RunDiff {
   entries: LayerEntry[];
   /** Directories the command made opaque (for the layer cache, which must know them). */
   opaque: string[];
-  /** Entries that cannot go into a layer (sockets, fifos, device nodes), by path. */
+  /** Entries that cannot go into a layer (sockets, device nodes), by path. */
   skipped: string[];
 }
 
@@ -88,6 +88,9 @@ export async function diffRun(view: SandboxView): Promise<RunDiff> {
         changed = true;
       } else if (st.isSymbolicLink()) {
         entries.push({ ...base, type: 'symlink', linkTarget: await readlink(full) });
+        changed = true;
+      } else if (st.isFIFO()) {
+        entries.push({ ...base, type: 'fifo' });
         changed = true;
       } else {
         skipped.push(path);
