@@ -115,21 +115,33 @@ describe('layer cache', () => {
     const outside = join(dir, 'outside');
     await mkdir(outside, { recursive: true });
     // Slipway's own layer writer refuses such a tar; a hostile registry need not.
-    const pack = tarPack();
-    pack.entry({ name: 'link', type: 'symlink', linkname: outside });
-    pack.entry({ name: 'link/pwned', size: 1 }, 'x');
-    pack.finalize();
-    const chunks: Buffer[] = [];
-    for await (const chunk of pack) chunks.push(chunk as Buffer);
-    const tar = Buffer.concat(chunks);
-    const digest = `sha256:${createHash('sha256').update(tar).digest('hex')}`;
-    await writeFile(join(dir, 'evil.tar'), tar);
-    blobs.set(digest, join(dir, 'evil.tar'));
-    const evil = { descriptor: { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest, size: tar.length }, diffId: digest };
+    const evil = await rawLayer([{ name: 'link', type: 'symlink', linkname: outside }, { name: 'link/pwned', content: 'x' }]);
     await expect(stackOf(evil)).rejects.toThrow(/lies under "link", which the same layer made a symlink/);
     expect(await readdir(outside)).toEqual([]);
+    // A hard link through such a symlink would link a host file into the image's root filesystem.
+    await writeFile(join(outside, 'secret'), 'host file\n');
+    const linker = await rawLayer([{ name: 'link', type: 'symlink', linkname: outside }, { name: 'stolen', type: 'link', linkname: 'link/secret' }]);
+    await expect(stackOf(linker)).rejects.toThrow(/hard link "stolen" points through "link", which is not a directory/);
   });
 });
+
+/** A layer tar written entry by entry, as a hostile registry could serve it. */
+async function rawLayer(entries: { name: string; type?: 'symlink' | 'link'; linkname?: string; content?: string }[]): Promise<{ descriptor: Descriptor; diffId: string }> {
+  const pack = tarPack();
+  for (const e of entries) {
+    if (e.content !== undefined) pack.entry({ name: e.name, size: Buffer.byteLength(e.content) }, e.content);
+    else pack.entry({ name: e.name, type: e.type!, linkname: e.linkname! });
+  }
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of pack) chunks.push(chunk as Buffer);
+  const tar = Buffer.concat(chunks);
+  const digest = `sha256:${createHash('sha256').update(tar).digest('hex')}`;
+  const path = join(dir, `${digest.slice(7, 19)}.tar`);
+  await writeFile(path, tar);
+  blobs.set(digest, path);
+  return { descriptor: { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest, size: tar.length }, diffId: digest };
+}
 
 describe('sandbox', () => {
   async function runScript(script: string, extra: Partial<SandboxCommand> = {}, options: { signal?: AbortSignal; timeoutMs?: number } = {}) {

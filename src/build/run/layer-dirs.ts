@@ -164,31 +164,40 @@ export class LayerDirs {
   }
 }
 
-/** The stat of `path` as the stack shows it (top first), or undefined when it is absent or deleted. */
-export async function visibleStat(stack: readonly LayerDir[], path: string): Promise<Stats | undefined> {
+/**
+ * What one layer directory says about `path`: its entry; `absent` (look further down); or `hidden` (the
+ * layer deletes it or one of its parents, or has a non-directory on its way: nothing below shows). Parents
+ * are checked one by one, so a symlink of a layer is never followed on the host.
+ */
+async function lookupInLayer(layer: LayerDir, path: string): Promise<Stats | 'absent' | 'hidden'> {
+  for (const parent of ancestors(path)) {
+    const st = await lstat(join(layer.path, parent)).catch(() => undefined);
+    if (st === undefined) return 'absent';
+    if (!st.isDirectory()) return 'hidden';
+  }
+  const st = await lstat(join(layer.path, path)).catch(() => undefined);
+  if (st === undefined) return ancestors(path).some((a) => layer.opaque.has(a)) ? 'hidden' : 'absent';
+  return isWhiteout(st) ? 'hidden' : st;
+}
+
+/** The stat of `path` as the stack shows it (top first), and where it lies; undefined when absent or deleted. */
+async function visibleEntry(stack: readonly LayerDir[], path: string): Promise<{ st: Stats; full: string } | undefined> {
   for (const layer of stack) {
-    const st = await lstat(join(layer.path, path)).catch(() => undefined);
-    if (st === undefined) {
-      if (ancestors(path).some((a) => layer.opaque.has(a))) return undefined;
-      continue;
-    }
-    return isWhiteout(st) ? undefined : st;
+    const found = await lookupInLayer(layer, path);
+    if (found === 'hidden') return undefined;
+    if (found !== 'absent') return { st: found, full: join(layer.path, path) };
   }
   return undefined;
 }
 
-/** The path of `path`'s content in the stack (the topmost layer that has it), for reading files. */
+/** The stat of `path` as the stack shows it (top first), or undefined when it is absent or deleted. */
+export async function visibleStat(stack: readonly LayerDir[], path: string): Promise<Stats | undefined> {
+  return (await visibleEntry(stack, path))?.st;
+}
+
+/** The host path of `path`'s content in the stack (the topmost layer that has it), for reading files. */
 export async function visiblePath(stack: readonly LayerDir[], path: string): Promise<string | undefined> {
-  for (const layer of stack) {
-    const full = join(layer.path, path);
-    const st = await lstat(full).catch(() => undefined);
-    if (st === undefined) {
-      if (ancestors(path).some((a) => layer.opaque.has(a))) return undefined;
-      continue;
-    }
-    return isWhiteout(st) ? undefined : full;
-  }
-  return undefined;
+  return (await visibleEntry(stack, path))?.full;
 }
 
 /** The names a directory holds in the merged view of the stack. */
@@ -196,18 +205,18 @@ export async function visibleChildren(stack: readonly LayerDir[], dir: string): 
   const names = new Set<string>();
   const hidden = new Set<string>();
   for (const layer of stack) {
-    const full = join(layer.path, dir);
-    const st = await lstat(full).catch(() => undefined);
-    if (st !== undefined && !st.isDirectory()) break;
-    if (st !== undefined) {
+    const found = dir === '' ? await lstat(layer.path) : await lookupInLayer(layer, dir);
+    if (found === 'hidden' || (found !== 'absent' && !found.isDirectory())) break;
+    if (found !== 'absent') {
+      const full = join(layer.path, dir);
       for (const name of await readdir(full)) {
         if (hidden.has(name) || names.has(name)) continue;
-        const child = await lstat(join(full, name));
-        if (isWhiteout(child)) hidden.add(name);
+        if (isWhiteout(await lstat(join(full, name)))) hidden.add(name);
         else names.add(name);
       }
+      if (layer.opaque.has(dir)) break;
     }
-    if (layer.opaque.has(dir) || ancestors(dir).some((a) => layer.opaque.has(a))) break;
+    if (ancestors(dir).some((a) => layer.opaque.has(a))) break;
   }
   return names;
 }
@@ -303,11 +312,16 @@ async function unpackLayer(stream: Readable, fs: string, below: readonly LayerDi
         await clear(record.path);
         const target = record.linkTarget!;
         const inLayer = join(fs, target);
+        // The target's parents must be real directories of this layer: link() would follow a symlink to the host.
+        for (const parent of ancestors(target)) {
+          const pst = await lstat(join(fs, parent)).catch(() => undefined);
+          if (pst !== undefined && !pst.isDirectory()) throw new BuildError(`layer hard link "${record.path}" points through "${parent}", which is not a directory`);
+        }
         const st = await lstat(inLayer).catch(() => undefined);
         if (st === undefined) {
           // A link to a file of a lower layer: copy it up, as overlay would, then link.
           const lower = await visiblePath(below, target);
-          if (lower === undefined) throw new BuildError(`layer hard link "${record.path}" points to "${target}", which does not exist`);
+          if (lower === undefined || !(await lstat(lower)).isFile()) throw new BuildError(`layer hard link "${record.path}" points to "${target}", which is not a file of the layers below`);
           await ensureParents(target);
           await copyFile(lower, inLayer);
           const lst = await lstat(lower);

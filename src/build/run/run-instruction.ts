@@ -376,11 +376,12 @@ export interface RunUser {
 /** USER `name|uid[:group|gid]` through the image's /etc/passwd and /etc/group, as Docker resolves it. */
 export async function resolveUser(stack: readonly LayerDir[], spec: string, where: string): Promise<RunUser> {
   const read = async (path: string): Promise<string | undefined> => {
-    const full = await visiblePath(stack, path);
+    // Resolved inside the image: an image whose /etc/passwd is a symlink never makes Slipway read a host file.
+    const full = await visiblePath(stack, await resolveInRoot(stack, path));
     return full === undefined ? undefined : readFile(full, 'utf8').catch(() => undefined);
   };
-  const passwd = parsePasswd((await read('etc/passwd')) ?? '');
-  const group = parseGroup((await read('etc/group')) ?? '');
+  const passwd = parsePasswd((await read('/etc/passwd')) ?? '');
+  const group = parseGroup((await read('/etc/group')) ?? '');
   const [userPart = '', groupPart] = spec.split(':', 2) as [string, string | undefined];
   const numeric = (s: string): number | undefined => (/^\d+$/.test(s) ? Number(s) : undefined);
   let entry = userPart === '' ? passwd.find((p) => p.uid === 0) : passwd.find((p) => p.name === userPart);
