@@ -23,6 +23,8 @@ export interface LayerEntry {
   size?: number;
   linkTarget?: string;
   open?: () => Promise<Readable>;
+  /** A local file holding the content (what `open` streams): small files are then read whole, many at once. */
+  localFile?: string;
 }
 
 export interface BuiltLayer {
