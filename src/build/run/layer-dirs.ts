@@ -7,8 +7,8 @@
 // cache as the directory of the layer it produced, so the next RUN of the same stage unpacks nothing.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, type Stats } from 'node:fs';
-import { chmod, copyFile, lchown, link, lstat, mkdir, readFile, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmodSync, copyFileSync, createWriteStream, lchownSync, linkSync, lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { lstat, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -169,21 +169,21 @@ export class LayerDirs {
  * layer deletes it or one of its parents, or has a non-directory on its way: nothing below shows). Parents
  * are checked one by one, so a symlink of a layer is never followed on the host.
  */
-async function lookupInLayer(layer: LayerDir, path: string): Promise<Stats | 'absent' | 'hidden'> {
+function lookupInLayer(layer: LayerDir, path: string): Stats | 'absent' | 'hidden' {
   for (const parent of ancestors(path)) {
-    const st = await lstat(join(layer.path, parent)).catch(() => undefined);
+    const st = lstatSync(join(layer.path, parent), { throwIfNoEntry: false });
     if (st === undefined) return 'absent';
     if (!st.isDirectory()) return 'hidden';
   }
-  const st = await lstat(join(layer.path, path)).catch(() => undefined);
+  const st = lstatSync(join(layer.path, path), { throwIfNoEntry: false });
   if (st === undefined) return ancestors(path).some((a) => layer.opaque.has(a)) ? 'hidden' : 'absent';
   return isWhiteout(st) ? 'hidden' : st;
 }
 
 /** The stat of `path` as the stack shows it (top first), and where it lies; undefined when absent or deleted. */
-async function visibleEntry(stack: readonly LayerDir[], path: string): Promise<{ st: Stats; full: string } | undefined> {
+function visibleEntry(stack: readonly LayerDir[], path: string): { st: Stats; full: string } | undefined {
   for (const layer of stack) {
-    const found = await lookupInLayer(layer, path);
+    const found = lookupInLayer(layer, path);
     if (found === 'hidden') return undefined;
     if (found !== 'absent') return { st: found, full: join(layer.path, path) };
   }
@@ -192,12 +192,12 @@ async function visibleEntry(stack: readonly LayerDir[], path: string): Promise<{
 
 /** The stat of `path` as the stack shows it (top first), or undefined when it is absent or deleted. */
 export async function visibleStat(stack: readonly LayerDir[], path: string): Promise<Stats | undefined> {
-  return (await visibleEntry(stack, path))?.st;
+  return visibleEntry(stack, path)?.st;
 }
 
 /** The host path of `path`'s content in the stack (the topmost layer that has it), for reading files. */
 export async function visiblePath(stack: readonly LayerDir[], path: string): Promise<string | undefined> {
-  return (await visibleEntry(stack, path))?.full;
+  return visibleEntry(stack, path)?.full;
 }
 
 /** The names a directory holds in the merged view of the stack. */
@@ -205,13 +205,13 @@ export async function visibleChildren(stack: readonly LayerDir[], dir: string): 
   const names = new Set<string>();
   const hidden = new Set<string>();
   for (const layer of stack) {
-    const found = dir === '' ? await lstat(layer.path) : await lookupInLayer(layer, dir);
+    const found = dir === '' ? lstatSync(layer.path) : lookupInLayer(layer, dir);
     if (found === 'hidden' || (found !== 'absent' && !found.isDirectory())) break;
     if (found !== 'absent') {
       const full = join(layer.path, dir);
       for (const name of await readdir(full)) {
         if (hidden.has(name) || names.has(name)) continue;
-        if (isWhiteout(await lstat(join(full, name)))) hidden.add(name);
+        if (isWhiteout(lstatSync(join(full, name)))) hidden.add(name);
         else names.add(name);
       }
       if (layer.opaque.has(dir)) break;
@@ -226,12 +226,13 @@ export function isWhiteout(st: Stats): boolean {
   return st.isCharacterDevice() && st.rdev === 0;
 }
 
+/** Files up to this size are unpacked with one synchronous write (the thread pool's round trips dominate small files). */
+const WRITE_WHOLE_MAX = 4 * 1024 * 1024;
 
-
-/** Set owner and mode (chown first: it clears setuid bits). Owners are kept only when running as root. */
-async function setOwnerAndMode(path: string, uid: number, gid: number, mode: number | undefined): Promise<void> {
-  if (!rootless) await lchown(path, uid, gid);
-  if (mode !== undefined) await chmod(path, mode);
+/** Set owner and mode (chown first: it clears setuid bits). Owners are kept only as root. */
+function setOwnerAndModeSync(path: string, uid: number, gid: number, mode: number): void {
+  if (!rootless) lchownSync(path, uid, gid);
+  chmodSync(path, mode);
 }
 
 /**
@@ -241,7 +242,7 @@ async function setOwnerAndMode(path: string, uid: number, gid: number, mode: num
  * entry under a symlink of the same layer is refused rather than followed.
  */
 async function unpackLayer(stream: Readable, fs: string, below: readonly LayerDir[], note: (message: string) => void): Promise<void> {
-  await mkdir(fs, { recursive: true });
+  mkdirSync(fs, { recursive: true });
   const dirs = new Set<string>(['']);
   const whiteouts = new Set<string>();
   const opaque = new Set<string>();
@@ -252,7 +253,7 @@ async function unpackLayer(stream: Readable, fs: string, below: readonly LayerDi
     for (const dir of ancestors(path)) {
       if (dirs.has(dir)) continue;
       const full = join(fs, dir);
-      const st = await lstat(full).catch(() => undefined);
+      const st = lstatSync(full, { throwIfNoEntry: false });
       if (st?.isDirectory()) {
         dirs.add(dir);
         continue;
@@ -260,21 +261,17 @@ async function unpackLayer(stream: Readable, fs: string, below: readonly LayerDi
       if (st !== undefined) throw new BuildError(`layer entry "${path}" lies under "${dir}", which the same layer made a ${st.isSymbolicLink() ? 'symlink' : 'file'}`);
       // A directory this layer does not list keeps the mode and owner the layers below give it.
       const lower = await visibleStat(below, dir);
-      await mkdir(full);
-      await setOwnerAndMode(full, lower?.uid ?? 0, lower?.gid ?? 0, lower?.isDirectory() ? lower.mode & 0o7777 : 0o755);
+      mkdirSync(full);
+      setOwnerAndModeSync(full, lower?.uid ?? 0, lower?.gid ?? 0, lower?.isDirectory() ? lower.mode & 0o7777 : 0o755);
       dirs.add(dir);
     }
   };
-  const clear = async (path: string): Promise<void> => {
+  const clear = (path: string): void => {
     const full = join(fs, path);
-    const st = await lstat(full).catch(() => undefined);
+    const st = lstatSync(full, { throwIfNoEntry: false });
     if (st === undefined) return;
-    if (st.isDirectory()) {
-      await rm(full, { recursive: true, force: true });
-      for (const d of [...dirs]) if (d === path || d.startsWith(`${path}/`)) dirs.delete(d);
-    } else {
-      await rm(full, { force: true });
-    }
+    rmSync(full, { recursive: st.isDirectory(), force: true });
+    if (st.isDirectory()) for (const d of [...dirs]) if (d === path || d.startsWith(`${path}/`)) dirs.delete(d);
   };
 
   for await (const record of readTar(stream, `layer`)) {
@@ -290,49 +287,55 @@ async function unpackLayer(stream: Readable, fs: string, below: readonly LayerDi
     const full = join(fs, record.path);
     switch (record.type) {
       case 'dir': {
-        const st = await lstat(full).catch(() => undefined);
-        if (st !== undefined && !st.isDirectory()) await clear(record.path);
-        if (st === undefined || !st.isDirectory()) await mkdir(full);
+        const st = lstatSync(full, { throwIfNoEntry: false });
+        if (st !== undefined && !st.isDirectory()) clear(record.path);
+        if (st === undefined || !st.isDirectory()) mkdirSync(full);
         dirs.add(record.path);
         // Modes last: a read-only directory must still take its children (and root may write anyway).
         dirModes.push({ path: full, uid: record.uid, gid: record.gid, mode: record.mode });
         break;
       }
       case 'file':
-        await clear(record.path);
-        await pipeline(record.body, createWriteStream(full, { flags: 'wx', mode: 0o600 }));
-        await setOwnerAndMode(full, record.uid, record.gid, record.mode);
+        clear(record.path);
+        if (record.size <= WRITE_WHOLE_MAX) {
+          const chunks: Buffer[] = [];
+          for await (const chunk of record.body) chunks.push(chunk);
+          writeFileSync(full, Buffer.concat(chunks), { flag: 'wx', mode: 0o600 });
+        } else {
+          await pipeline(record.body, createWriteStream(full, { flags: 'wx', mode: 0o600 }));
+        }
+        setOwnerAndModeSync(full, record.uid, record.gid, record.mode);
         break;
       case 'symlink':
-        await clear(record.path);
-        await symlink(record.linkTarget ?? '', full);
-        if (!rootless) await lchown(full, record.uid, record.gid);
+        clear(record.path);
+        symlinkSync(record.linkTarget ?? '', full);
+        if (!rootless) lchownSync(full, record.uid, record.gid);
         break;
       case 'hardlink': {
-        await clear(record.path);
+        clear(record.path);
         const target = record.linkTarget!;
         const inLayer = join(fs, target);
         // The target's parents must be real directories of this layer: link() would follow a symlink to the host.
         for (const parent of ancestors(target)) {
-          const pst = await lstat(join(fs, parent)).catch(() => undefined);
+          const pst = lstatSync(join(fs, parent), { throwIfNoEntry: false });
           if (pst !== undefined && !pst.isDirectory()) throw new BuildError(`layer hard link "${record.path}" points through "${parent}", which is not a directory`);
         }
-        const st = await lstat(inLayer).catch(() => undefined);
+        const st = lstatSync(inLayer, { throwIfNoEntry: false });
         if (st === undefined) {
           // A link to a file of a lower layer: copy it up, as overlay would, then link.
           const lower = await visiblePath(below, target);
-          if (lower === undefined || !(await lstat(lower)).isFile()) throw new BuildError(`layer hard link "${record.path}" points to "${target}", which is not a file of the layers below`);
+          if (lower === undefined || !lstatSync(lower).isFile()) throw new BuildError(`layer hard link "${record.path}" points to "${target}", which is not a file of the layers below`);
           await ensureParents(target);
-          await copyFile(lower, inLayer);
-          const lst = await lstat(lower);
-          await setOwnerAndMode(inLayer, lst.uid, lst.gid, lst.mode & 0o7777);
+          copyFileSync(lower, inLayer);
+          const lst = lstatSync(lower);
+          setOwnerAndModeSync(inLayer, lst.uid, lst.gid, lst.mode & 0o7777);
         }
-        await link(inLayer, full);
+        linkSync(inLayer, full);
         break;
       }
       default:
         record.body.resume();
-        await clear(record.path);
+        clear(record.path);
         if (record.rawType === 'fifo') fifos.push({ path: full, uid: record.uid, gid: record.gid, mode: record.mode });
         else note(`skipped "${record.path}": a ${record.rawType} cannot be unpacked for RUN (device nodes come from the sandbox's /dev)`);
     }
@@ -341,8 +344,8 @@ async function unpackLayer(stream: Readable, fs: string, below: readonly LayerDi
   for (let i = 0; i < fifos.length; i += 500) {
     await runPrivileged(['mkfifo', ...fifos.slice(i, i + 500).map((f) => f.path)], 'could not create named pipes', 'check that coreutils is installed');
   }
-  for (const fifo of fifos) await setOwnerAndMode(fifo.path, fifo.uid, fifo.gid, fifo.mode);
-  for (const entry of dirModes.reverse()) await setOwnerAndMode(entry.path, entry.uid, entry.gid, entry.mode);
+  for (const fifo of fifos) setOwnerAndModeSync(fifo.path, fifo.uid, fifo.gid, fifo.mode);
+  for (const entry of dirModes.reverse()) setOwnerAndModeSync(entry.path, entry.uid, entry.gid, entry.mode);
 
   // Deletions: explicit whiteouts, and for opaque directories every name the layers below show.
   const deletions: string[] = [];
