@@ -120,140 +120,26 @@ export async function resolveInRoot(stack: readonly LayerDir[], path: string): P
 
 /** Run a command in the sandbox; see the file comment. */
 export async function runInSandbox<T>(options: SandboxOptions<T>): Promise<SandboxResult<T>> {
-  const { layers, stack, command } = options;
-  const dir = await layers.scratch('run');
-  const upper = join(dir, 'upper');
-  const work = join(dir, 'work');
-  const merged = join(dir, 'merged');
-  const lower = join(dir, 'lower');
-  for (const d of [upper, work, merged, lower]) await mkdir(d);
-  const empty = await layers.emptyDir();
-  // Not root: a user namespace where the invoking user is root (see docs/architecture.md for what that cannot
-  // do); overlay there keeps its metadata in user.* xattrs. Renames of lower directories copy (no redirects) and
-  // metadata changes copy data, so the upper directory is a self-contained layer.
-  const overlayExtra = rootless ? ',userxattr' : ',redirect_dir=off,metacopy=off';
-  const lowerdir = [...stack.map((l) => l.name), empty].join(':');
-  if (lowerdir.length > 3800) throw new BuildError(`the image has ${stack.length} layers: too many to mount as one overlay here`, { hint: 'squash the base image' });
-
-  // Mount points, resolved inside the image; the missing ones are created in the upper directory.
-  const stubs = new Set<string>();
-  const makeStub = async (target: string, file: boolean): Promise<string> => {
-    const resolved = await resolveInRoot(stack, target);
-    if (resolved === '') throw new BuildError(`cannot mount over the image's root directory`);
-    if ((await visibleStat(stack, resolved)) !== undefined) return resolved;
-    for (const created of await ensureUpperParents(stack, upper, resolved)) stubs.add(created);
-    const full = join(upper, resolved);
-    if (file) await writeFile(full, '', { mode: 0o644 });
-    else await mkdir(full, { mode: 0o755 });
-    stubs.add(resolved);
-    return resolved;
-  };
-
-  const script: string[] = [
-    'set -e',
-    `cd ${shellQuote(layers.root)}`,
-    `mount -t overlay overlay -o ${shellQuote(`lowerdir=${lowerdir},upperdir=${upper},workdir=${work}${overlayExtra}`)} ${shellQuote(merged)}`,
-    `mount -t overlay overlay -o ${shellQuote(`ro,lowerdir=${lowerdir}${rootless ? ',userxattr' : ''}`)} ${shellQuote(lower)}`,
-    'cd /',
-    `M=${shellQuote(merged)}`,
-  ];
-  const unmount: string[] = [];
-  const at = (path: string): string => `"$M"/${shellQuote(path)}`;
-
-  const proc = await makeStub('/proc', false);
-  script.push(`mount -t proc -o nosuid,nodev,noexec proc ${at(proc)}`);
-  unmount.unshift(at(proc));
-  const dev = await makeStub('/dev', false);
-  script.push(
-    `mount -t tmpfs -o nosuid,mode=0755 tmpfs ${at(dev)}`,
-    `for d in null zero full random urandom tty; do : > ${at(dev)}/$d; mount --bind /dev/$d ${at(dev)}/$d; done`,
-    `mkdir ${at(`${dev}/shm`)} ${at(`${dev}/pts`)}`,
-    `mount -t tmpfs -o nosuid,nodev,noexec tmpfs ${at(`${dev}/shm`)}`,
-    `mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts ${at(`${dev}/pts`)} 2>/dev/null && ln -s pts/ptmx ${at(`${dev}/ptmx`)} || true`,
-    `ln -s /proc/self/fd ${at(`${dev}/fd`)}`,
-    `ln -s /proc/self/fd/0 ${at(`${dev}/stdin`)}; ln -s /proc/self/fd/1 ${at(`${dev}/stdout`)}; ln -s /proc/self/fd/2 ${at(`${dev}/stderr`)}`,
-  );
-  unmount.unshift(`-R ${at(dev)}`);
-
-  // /etc/hosts and /etc/resolv.conf: private copies, so that the command cannot change the host's.
-  const hostsFile = join(dir, 'hosts');
-  await writeFile(hostsFile, '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n');
-  const resolvFile = join(dir, 'resolv.conf');
-  await writeFile(resolvFile, command.network === 'none' ? '' : await hostResolvConf());
-  for (const [target, source] of [['/etc/hosts', hostsFile], ['/etc/resolv.conf', resolvFile]] as const) {
-    const path = await makeStub(target, true);
-    script.push(`mount --bind ${shellQuote(source)} ${at(path)}`);
-    unmount.unshift(at(path));
-  }
-
-  for (const mount of command.mounts) {
-    let source: string | undefined;
-    let isFile = mount.kind === 'bind' && mount.file === true;
-    if (mount.kind === 'bind') source = shellQuote(mount.source);
-    if (mount.kind === 'layers') {
-      // The other image's root, mounted beside the sandbox's own, and the wanted path of it bound in.
-      const root = join(mount.workDir, 'root');
-      for (const d of [root, join(mount.workDir, 'upper'), join(mount.workDir, 'work')]) await mkdir(d, { recursive: true });
-      const lowers = [...mount.stack.map((l) => l.name), empty].join(':');
-      const options = mount.readonly ? `ro,lowerdir=${lowers}` : `lowerdir=${lowers},upperdir=${join(mount.workDir, 'upper')},workdir=${join(mount.workDir, 'work')}`;
-      script.push(`(cd ${shellQuote(layers.root)} && mount -t overlay overlay -o ${shellQuote(options)} ${shellQuote(root)})`);
-      const inner = await resolveInRoot(mount.stack, mount.source);
-      isFile = (await visibleStat(mount.stack, inner))?.isFile() === true;
-      source = shellQuote(join(root, inner));
-    }
-    const resolved = await resolveInRoot(stack, mount.target);
-    let path: string;
-    if (resolved === dev || resolved.startsWith(`${dev}/`)) {
-      // Under the sandbox's own /dev (a tmpfs): the mount point is made there, not in the image.
-      path = resolved;
-      script.push(isFile ? `mkdir -p "$(dirname ${at(path)})" && : > ${at(path)}` : `mkdir -p ${at(path)}`);
-    } else {
-      path = await makeStub(mount.target, isFile);
-    }
-    if (mount.kind === 'tmpfs') script.push(`mount -t tmpfs -o nosuid,nodev tmpfs ${at(path)}`);
-    else script.push(`mount --bind ${source!} ${at(path)}`);
-    if (mount.readonly) script.push(`mount -o remount,bind,ro ${at(path)}`);
-    unmount.unshift(at(path));
-  }
-
-  const workdir = await resolveInRoot(stack, command.workdir);
-  if (workdir !== '' && (await visibleStat(stack, workdir)) === undefined) {
-    // Like buildah and BuildKit, a missing working directory is made (it is part of the layer), owned by the
-    // user the command runs as, so that the command can write there; existing parents keep their owners.
-    const created = [...(await ensureUpperParents(stack, upper, workdir)), workdir];
-    await mkdir(join(upper, workdir));
-    for (const path of created) {
-      if (!rootless) await lchown(join(upper, path), command.uid, command.gid);
-      await chmod(join(upper, path), 0o755);
-    }
-  }
-  if (command.network === 'none') script.push('ip link set lo up 2>/dev/null || true');
-
+  const { layers, command } = options;
   if (rootless && (command.uid !== 0 || command.gid !== 0)) {
     throw new BuildError(`running as uid ${command.uid} (USER) needs root: without it, the sandbox maps only your own user (as root)`, {
       hint: 'run Slipway as root for RUN under another USER, or move the USER instruction after the RUN',
     });
   }
-  // In a user namespace setgroups is denied: the (single) group stays as it is.
-  const groups = rootless ? '--keep-groups' : command.groups.length > 0 ? `--groups=${command.groups.join(',')}` : '--clear-groups';
-  script.push(
-    'set +e',
-    [
-      '/usr/bin/env', '-i', ...command.env.map(shellQuote),
-      '/usr/bin/setpriv', `--regid=${command.gid}`, groups,
-      '/usr/bin/unshare', '--root="$M"', `--wd=${shellQuote(`/${command.workdir.replace(/^\/+/, '')}`)}`, `--setuid=${command.uid}`, '--',
-      ...command.argv.map(shellQuote), '</dev/null', '3>&-',
-    ].join(' '),
-    'status=$?',
-    // Whatever the command left running dies with it (this shell is the namespace's PID 1).
-    'kill -9 -1 2>/dev/null',
-    ...unmount.map((m) => `umount -l ${m} 2>/dev/null`),
-    'read -r pid rest < /proc/self/stat',
-    'echo "$status $pid" >&3',
-    'read -r _ || true',
-  );
+  const dir = await layers.scratch('run');
+  let script: string;
+  let stubs: Set<string>;
+  try {
+    ({ script, stubs } = await prepare(options, dir));
+  } catch (error) {
+    await removeTree(dir);
+    throw error;
+  }
   const scriptFile = join(dir, 'run.sh');
-  await writeFile(scriptFile, `${script.join('\n')}\n`);
+  await writeFile(scriptFile, script);
+  const upper = join(dir, 'upper');
+  const merged = join(dir, 'merged');
+  const lower = join(dir, 'lower');
 
   const unshareArgs = [...(rootless ? ['--user', '--map-root-user'] : []), '--mount', '--pid', '--fork', '--kill-child', '--propagation', 'private', ...(command.network === 'none' ? ['--net'] : [])];
   // --pdeathsig: however Slipway ends (even SIGKILL), the outer unshare gets SIGKILL, and its --kill-child
@@ -316,6 +202,137 @@ export async function runInSandbox<T>(options: SandboxOptions<T>): Promise<Sandb
     if (timer) clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** The mount points (made in the upper directory) and the script the namespace's first process runs. */
+async function prepare<T>(options: SandboxOptions<T>, dir: string): Promise<{ script: string; stubs: Set<string> }> {
+  const { layers, stack, command } = options;
+  const upper = join(dir, 'upper');
+  const work = join(dir, 'work');
+  const merged = join(dir, 'merged');
+  const lower = join(dir, 'lower');
+  for (const d of [upper, work, merged, lower]) await mkdir(d);
+  const empty = await layers.emptyDir();
+  // Not root: a user namespace where the invoking user is root (see docs/architecture.md for what that cannot
+  // do); overlay there keeps its metadata in user.* xattrs. Renames of lower directories copy (no redirects) and
+  // metadata changes copy data, so the upper directory is a self-contained layer.
+  const overlayExtra = rootless ? ',userxattr' : ',redirect_dir=off,metacopy=off';
+  const lowerdir = [...stack.map((l) => l.name), empty].join(':');
+  if (lowerdir.length > 3800) throw new BuildError(`the image has ${stack.length} layers: too many to mount as one overlay here`, { hint: 'squash the base image' });
+
+  // Mount points, resolved inside the image; the missing ones are created in the upper directory.
+  const stubs = new Set<string>();
+  const makeStub = async (target: string, file: boolean): Promise<string> => {
+    const resolved = await resolveInRoot(stack, target);
+    if (resolved === '') throw new BuildError(`cannot mount over the image's root directory`);
+    if ((await visibleStat(stack, resolved)) !== undefined) return resolved;
+    for (const created of await ensureUpperParents(stack, upper, resolved)) stubs.add(created);
+    const full = join(upper, resolved);
+    if (file) await writeFile(full, '', { mode: 0o644 });
+    else await mkdir(full, { mode: 0o755 });
+    stubs.add(resolved);
+    return resolved;
+  };
+
+  const lines: string[] = [
+    'set -e',
+    `cd ${shellQuote(layers.root)}`,
+    `mount -t overlay overlay -o ${shellQuote(`lowerdir=${lowerdir},upperdir=${upper},workdir=${work}${overlayExtra}`)} ${shellQuote(merged)}`,
+    `mount -t overlay overlay -o ${shellQuote(`ro,lowerdir=${lowerdir}${rootless ? ',userxattr' : ''}`)} ${shellQuote(lower)}`,
+    'cd /',
+    `M=${shellQuote(merged)}`,
+  ];
+  const unmount: string[] = [];
+  const at = (path: string): string => `"$M"/${shellQuote(path)}`;
+
+  const proc = await makeStub('/proc', false);
+  lines.push(`mount -t proc -o nosuid,nodev,noexec proc ${at(proc)}`);
+  unmount.unshift(at(proc));
+  const dev = await makeStub('/dev', false);
+  lines.push(
+    `mount -t tmpfs -o nosuid,mode=0755 tmpfs ${at(dev)}`,
+    `for d in null zero full random urandom tty; do : > ${at(dev)}/$d; mount --bind /dev/$d ${at(dev)}/$d; done`,
+    `mkdir ${at(`${dev}/shm`)} ${at(`${dev}/pts`)}`,
+    `mount -t tmpfs -o nosuid,nodev,noexec tmpfs ${at(`${dev}/shm`)}`,
+    `mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts ${at(`${dev}/pts`)} 2>/dev/null && ln -s pts/ptmx ${at(`${dev}/ptmx`)} || true`,
+    `ln -s /proc/self/fd ${at(`${dev}/fd`)}`,
+    `ln -s /proc/self/fd/0 ${at(`${dev}/stdin`)}; ln -s /proc/self/fd/1 ${at(`${dev}/stdout`)}; ln -s /proc/self/fd/2 ${at(`${dev}/stderr`)}`,
+  );
+  unmount.unshift(`-R ${at(dev)}`);
+
+  // /etc/hosts and /etc/resolv.conf: private copies, so that the command cannot change the host's.
+  const hostsFile = join(dir, 'hosts');
+  await writeFile(hostsFile, '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n');
+  const resolvFile = join(dir, 'resolv.conf');
+  await writeFile(resolvFile, command.network === 'none' ? '' : await hostResolvConf());
+  for (const [target, source] of [['/etc/hosts', hostsFile], ['/etc/resolv.conf', resolvFile]] as const) {
+    const path = await makeStub(target, true);
+    lines.push(`mount --bind ${shellQuote(source)} ${at(path)}`);
+    unmount.unshift(at(path));
+  }
+
+  for (const mount of command.mounts) {
+    let source: string | undefined;
+    let isFile = mount.kind === 'bind' && mount.file === true;
+    if (mount.kind === 'bind') source = shellQuote(mount.source);
+    if (mount.kind === 'layers') {
+      // The other image's root, mounted beside the sandbox's own, and the wanted path of it bound in.
+      const root = join(mount.workDir, 'root');
+      for (const d of [root, join(mount.workDir, 'upper'), join(mount.workDir, 'work')]) await mkdir(d, { recursive: true });
+      const lowers = [...mount.stack.map((l) => l.name), empty].join(':');
+      const options = mount.readonly ? `ro,lowerdir=${lowers}` : `lowerdir=${lowers},upperdir=${join(mount.workDir, 'upper')},workdir=${join(mount.workDir, 'work')}`;
+      lines.push(`(cd ${shellQuote(layers.root)} && mount -t overlay overlay -o ${shellQuote(options)} ${shellQuote(root)})`);
+      const inner = await resolveInRoot(mount.stack, mount.source);
+      isFile = (await visibleStat(mount.stack, inner))?.isFile() === true;
+      source = shellQuote(join(root, inner));
+    }
+    const resolved = await resolveInRoot(stack, mount.target);
+    let path: string;
+    if (resolved === dev || resolved.startsWith(`${dev}/`)) {
+      // Under the sandbox's own /dev (a tmpfs): the mount point is made there, not in the image.
+      path = resolved;
+      lines.push(isFile ? `mkdir -p "$(dirname ${at(path)})" && : > ${at(path)}` : `mkdir -p ${at(path)}`);
+    } else {
+      path = await makeStub(mount.target, isFile);
+    }
+    if (mount.kind === 'tmpfs') lines.push(`mount -t tmpfs -o nosuid,nodev tmpfs ${at(path)}`);
+    else lines.push(`mount --bind ${source!} ${at(path)}`);
+    if (mount.readonly) lines.push(`mount -o remount,bind,ro ${at(path)}`);
+    unmount.unshift(at(path));
+  }
+
+  const workdir = await resolveInRoot(stack, command.workdir);
+  if (workdir !== '' && (await visibleStat(stack, workdir)) === undefined) {
+    // Like buildah and BuildKit, a missing working directory is made (it is part of the layer), owned by the
+    // user the command runs as, so that the command can write there; existing parents keep their owners.
+    const created = [...(await ensureUpperParents(stack, upper, workdir)), workdir];
+    await mkdir(join(upper, workdir));
+    for (const path of created) {
+      if (!rootless) await lchown(join(upper, path), command.uid, command.gid);
+      await chmod(join(upper, path), 0o755);
+    }
+  }
+  if (command.network === 'none') lines.push('ip link set lo up 2>/dev/null || true');
+
+  // In a user namespace setgroups is denied: the (single) group stays as it is.
+  const groups = rootless ? '--keep-groups' : command.groups.length > 0 ? `--groups=${command.groups.join(',')}` : '--clear-groups';
+  lines.push(
+    'set +e',
+    [
+      '/usr/bin/env', '-i', ...command.env.map(shellQuote),
+      '/usr/bin/setpriv', `--regid=${command.gid}`, groups,
+      '/usr/bin/unshare', '--root="$M"', `--wd=${shellQuote(`/${command.workdir.replace(/^\/+/, '')}`)}`, `--setuid=${command.uid}`, '--',
+      ...command.argv.map(shellQuote), '</dev/null', '3>&-',
+    ].join(' '),
+    'status=$?',
+    // Whatever the command left running dies with it (this shell is the namespace's PID 1).
+    'kill -9 -1 2>/dev/null',
+    ...unmount.map((m) => `umount -l ${m} 2>/dev/null`),
+    'read -r pid rest < /proc/self/stat',
+    'echo "$status $pid" >&3',
+    'read -r _ || true',
+  );
+  return { script: `${lines.join('\n')}\n`, stubs };
 }
 
 /** The `<status> <pid>` line the script writes after the command, or undefined when it exited before. */
