@@ -1,9 +1,9 @@
 // RUN inside whole builds: mounts (context, another stage, cache, tmpfs, secrets from werf.yaml), networks,
 // what enters the stage digest, and platforms the host cannot run. Images are read back with skopeo + umoci
 // (test/support/image-fs.ts), independently of Slipway's code.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -54,6 +54,21 @@ async function build(dir: string, repo: string, env: Record<string, string> = {}
 }
 
 const content = (fs: FsSnapshot, path: string): string | undefined => fs.get(path)?.text;
+
+async function mountCount(): Promise<number> {
+  return (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter(Boolean).length;
+}
+
+/** Processes running `sleep <seconds>` (a number no other test uses). */
+async function sleeping(seconds: number): Promise<number> {
+  let n = 0;
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline === `sleep\0${seconds}\0`) n++;
+  }
+  return n;
+}
 
 describe('RUN in builds', () => {
   it('bind-mounts context files and another stage read-only; their content enters the digest, not the layer', async () => {
@@ -149,6 +164,48 @@ describe('RUN in builds', () => {
     expect(result.code, result.out).toBe(0);
     expect(content(await snapshotImage(`${repo}:${result.tag}`), '/none.txt')).toBe('lo\n');
   }, 240_000);
+
+  it('bind-mounts a path of another image', async () => {
+    const dir = await project({ 'Dockerfile': `FROM ${base}\nRUN --mount=type=bind,from=${base},source=/etc,target=/mnt/etc cp /mnt/etc/group /group-copy\n` });
+    const repo = `${registries().plain.host}/${uniqueRepo('run/bind-image')}`;
+    const result = await build(dir, repo);
+    expect(result.code, result.out).toBe(0);
+    const fs = await snapshotImage(`${repo}:${result.tag}`);
+    expect(content(fs, '/group-copy')).toBe(content(fs, '/etc/group'));
+    expect(fs.has('/mnt/etc')).toBe(false);
+  }, 120_000);
+
+  it('Ctrl-C (SIGINT) or SIGKILL of slipway takes the RUN command, everything it started, and its mounts down', async () => {
+    const cli = join(process.cwd(), 'dist', 'slipway.mjs');
+    if (!existsSync(cli)) throw new Error('dist/slipway.mjs is missing: run npm run build (npm test does)');
+    const repo = `${registries().plain.host}/${uniqueRepo('run/interrupt')}`;
+    const mountsBefore = await mountCount();
+    for (const signal of ['SIGINT', 'SIGKILL'] as const) {
+      const marker = signal === 'SIGINT' ? 2101 : 2102;
+      const dir = await project({ 'Dockerfile': `FROM ${base}\nRUN echo started; sleep ${marker} & sleep ${marker}\n` });
+      const child = spawn(process.execPath, [cli, 'build', '--dir', dir, '--repo', repo], {
+        env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), SLIPWAY_HOME: join(dir, '.home') }, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const exited = new Promise((resolve) => child.on('close', resolve));
+      try {
+        let out = '';
+        await new Promise<void>((resolve, reject) => {
+          const collect = (d: Buffer): void => { out += d.toString(); if (out.includes('│ started')) resolve(); };
+          child.stdout.on('data', collect);
+          child.stderr.on('data', collect);
+          void exited.then(() => reject(new Error(`slipway exited before the RUN started:\n${out}`)));
+        });
+        expect(await sleeping(marker)).toBe(2);
+        child.kill(signal);
+        await exited;
+      } finally {
+        child.kill('SIGKILL');
+      }
+      for (let i = 0; i < 50 && (await sleeping(marker)) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await sleeping(marker), signal).toBe(0);
+    }
+    expect(await mountCount()).toBe(mountsBefore);
+  }, 120_000);
 
   it('refuses a RUN for a platform this machine cannot execute, naming it', async () => {
     const dir = await project({ 'Dockerfile': 'FROM scratch\nRUN ["/bin/true"]\n' });
