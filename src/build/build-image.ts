@@ -14,9 +14,9 @@ import {
 import type { StageDescriptor } from '../stages/index.js';
 import { SERVICE_LABELS, stageDigest } from '../stages/index.js';
 import { baseIdentity, resolveImage } from './base-image.js';
-import type { BuildServices, StageState } from './build-state.js';
+import type { BuildServices, PreparedLayer, StageState } from './build-state.js';
 import { openBuildContext, type BuildContext } from './context.js';
-import { CopyInstruction, type PreparedCopy } from './copy-instruction.js';
+import { CopyInstruction } from './copy-instruction.js';
 import { canonicalInstruction } from './dockerfile/canonical.js';
 import type { ExpandedInstruction } from './dockerfile/expand.js';
 import { parseDockerfile, parseInstruction } from './dockerfile/parse.js';
@@ -24,7 +24,7 @@ import { createStageScope, planStages, type PlannedStage, type StagePlan } from 
 import type { Instruction } from './dockerfile/types.js';
 import { BUILD_EPOCH, addHistory, applyMetadataInstruction, cloneConfig, containerConfig } from './image-config.js';
 import type { BuiltLayer } from './layer/types.js';
-import { RunInstruction, type PreparedRun } from './run/run-instruction.js';
+import { RunInstruction } from './run/run-instruction.js';
 import type { Secret } from '../config/werf-config.js';
 
 export type { BuildLog, BuildServices } from './build-state.js';
@@ -217,7 +217,7 @@ class ImageBuilder {
       return;
     }
     const inputs = [state.digest, canonicalInstruction(instruction, expanded)];
-    let layerWork: PreparedCopy | PreparedRun | undefined;
+    let layerWork: PreparedLayer | undefined;
     if (instruction.keyword === 'COPY' || instruction.keyword === 'ADD') {
       layerWork = await this.copies.prepare(stage, state, expanded, where);
       inputs.push(layerWork.checksum);

@@ -2,12 +2,14 @@
 // the image being assembled in one Dockerfile stage.
 
 import type { ProjectFiles } from '../config/project-files.js';
-import type { Descriptor, ImageConfig } from '../oci/index.js';
+import type { Descriptor, ImageConfig, Platform } from '../oci/index.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { StageDescriptor, StagesStorage } from '../stages/index.js';
 import type { ImageStore } from '../store/image-store.js';
 import type { ArgEnvScope } from './dockerfile/scope.js';
+import type { BuildContext } from './context.js';
 import type { StageMetaState } from './image-config.js';
+import type { BuiltLayer } from './layer/types.js';
 import type { LayerDirs } from './run/layer-dirs.js';
 
 export interface BuildServices {
@@ -65,4 +67,24 @@ export interface StageState {
   baseStageTag?: string;
   scope: ArgEnvScope;
   meta: StageMetaState;
+}
+
+/** What an instruction that makes a layer (COPY/ADD, RUN) works with. */
+export interface InstructionEnvironment {
+  services: BuildServices;
+  context: BuildContext;
+  platform: Platform;
+  /** The states of the Dockerfile stages built so far, by index (`COPY --from=<stage>`, `RUN --mount=from=`). */
+  stages: ReadonlyMap<number, StageState>;
+  /** Read a lazily adopted stage's manifest and config before its layers are used. */
+  ensureAdopted(state: StageState): Promise<void>;
+}
+
+/** A layer instruction resolved for the stage digest; the layer is made only if the stage must be built. */
+export interface PreparedLayer {
+  /** What the instruction's inputs beyond its text (files copied or mounted) contribute to the stage digest. */
+  checksum: string;
+  build(): Promise<BuiltLayer>;
+  /** Release what was prepared when the stage is found and nothing is built. */
+  dispose(): Promise<void>;
 }

@@ -10,12 +10,12 @@ import { join, posix } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BuildError } from '../errors.js';
-import type { Descriptor, Platform } from '../oci/index.js';
+import type { Descriptor } from '../oci/index.js';
 import { redactUrl } from '../registry/redact.js';
 import type { ImageStore } from '../store/image-store.js';
 import { resolveImage, baseIdentity } from './base-image.js';
-import type { BuildServices, StageState } from './build-state.js';
-import { selectFiles, type BuildContext } from './context.js';
+import type { InstructionEnvironment, PreparedLayer, StageState } from './build-state.js';
+import { selectFiles } from './context.js';
 import type { ExpandedInstruction } from './dockerfile/expand.js';
 import type { PlannedStage } from './dockerfile/plan.js';
 import { containerConfig } from './image-config.js';
@@ -24,27 +24,17 @@ import { extractTarEntries } from './layer/extract-tar.js';
 import { readFilesFromImage, readImageFiles } from './layer/image-files.js';
 import { chownNeedsLookup, parseGroup, parsePasswd, resolveChown } from './layer/passwd.js';
 import { isTarHeader, sniffCompression } from './layer/tar-reader.js';
-import type { BuiltLayer, LayerEntry } from './layer/types.js';
-
-export interface CopyEnvironment {
-  services: BuildServices;
-  context: BuildContext;
-  platform: Platform;
-  /** The states of the Dockerfile stages built so far, by index (`COPY --from=<stage>`). */
-  stages: ReadonlyMap<number, StageState>;
-  /** Read a lazily adopted stage's manifest and config before its layers are used. */
-  ensureAdopted(state: StageState): Promise<void>;
-}
+import type { LayerEntry } from './layer/types.js';
 
 export class CopyInstruction {
-  constructor(private readonly env: CopyEnvironment) {}
+  constructor(private readonly env: InstructionEnvironment) {}
 
   /**
    * Resolve what a COPY/ADD reads and its checksum for the digest, without reading any image:
    * what `--from` and `--chown` names resolve to is fixed by digests already in the chain
    * (the source's, the base's), so layers are read only when the stage must be built.
    */
-  async prepare(stage: PlannedStage, state: StageState, instruction: ExpandedInstruction, where: string): Promise<PreparedCopy> {
+  async prepare(stage: PlannedStage, state: StageState, instruction: ExpandedInstruction, where: string): Promise<PreparedLayer> {
     const dest = instruction.dest ?? '';
     const workdir = containerConfig(state.config).WorkingDir || '/';
     const chmod = typeof instruction.flags.chmod === 'string' && instruction.flags.chmod !== '' ? parseMode(instruction.flags.chmod, where) : undefined;
@@ -264,14 +254,6 @@ export class CopyInstruction {
       throw new BuildError(`${where}: ${(error as Error).message}`, { cause: error, ...((error as BuildError).hint ? { hint: (error as BuildError).hint! } : {}) });
     }
   }
-}
-
-export interface PreparedCopy {
-  /** What the copied content contributes to the stage digest. */
-  checksum: string;
-  build(): Promise<BuiltLayer>;
-  /** Release spooled files when the stage is found and nothing is built. */
-  dispose(): Promise<void>;
 }
 
 /** `keep`: COPY --from without --chown keeps the source files' owners. */

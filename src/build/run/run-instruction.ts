@@ -14,8 +14,8 @@ import { BuildError } from '../../errors.js';
 import type { Platform } from '../../oci/index.js';
 import type { Secret } from '../../config/werf-config.js';
 import { baseIdentity, resolveImage } from '../base-image.js';
-import type { BuildServices, StageState } from '../build-state.js';
-import { selectFiles, type BuildContext } from '../context.js';
+import type { InstructionEnvironment, PreparedLayer, StageState } from '../build-state.js';
+import { selectFiles } from '../context.js';
 import { DEFAULT_SHELL, commandLine } from '../dockerfile/instructions.js';
 import type { ExpandedInstruction } from '../dockerfile/expand.js';
 import { splitCSV } from '../dockerfile/expand.js';
@@ -48,13 +48,8 @@ export interface RunSettings {
   signal?: AbortSignal;
 }
 
-export interface RunEnvironment {
-  services: BuildServices;
+export interface RunEnvironment extends InstructionEnvironment {
   settings: RunSettings;
-  context: BuildContext;
-  platform: Platform;
-  stages: ReadonlyMap<number, StageState>;
-  ensureAdopted(state: StageState): Promise<void>;
 }
 
 /** One `--mount` of a RUN, parsed (BuildKit's keys and defaults). */
@@ -120,17 +115,11 @@ export function parseRunMount(spec: string, where: string): RunMount {
   };
 }
 
-/** A RUN ready to run; dispose() releases what was prepared when the stage is found instead. */
-export interface PreparedRun {
-  checksum: string;
-  build(): Promise<BuiltLayer>;
-  dispose(): Promise<void>;
-}
 
 export class RunInstruction {
   constructor(private readonly env: RunEnvironment) {}
 
-  async prepare(stage: PlannedStage, state: StageState, instruction: ExpandedInstruction, where: string): Promise<PreparedRun> {
+  async prepare(stage: PlannedStage, state: StageState, instruction: ExpandedInstruction, where: string): Promise<PreparedLayer> {
     await mkdir(this.env.services.tmpDir, { recursive: true });
     const scratch = await mkdtemp(join(this.env.services.tmpDir, 'run-'));
     const hash = createHash('sha256');
