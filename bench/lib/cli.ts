@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { removeOnExit, stopAllChildren } from '../../test/setup/registry-process.js';
 
 let prefix = 'bench';
@@ -10,6 +10,11 @@ let prefix = 'bench';
 /** The name failures are prefixed with (`bench/copy: ...`). */
 export function setBenchName(name: string): void {
   prefix = name;
+}
+
+/** The name set by setBenchName(). */
+export function benchName(): string {
+  return prefix;
 }
 
 export function fail(message: string): never {
@@ -49,6 +54,17 @@ export function requireTools(root: string, tools: string[], aptPackages: string)
 export function tsc(root: string, args: string[], failure: string): void {
   const r = spawnSync(join(root, 'node_modules', '.bin', 'tsc'), args, { stdio: 'inherit' });
   if (r.status !== 0) fail(failure);
+}
+
+/**
+ * Type-checks `file` and what it imports with the project's compiler options but without a
+ * tsconfig (tsx runs a bench without type-checking it): the file list is the bench's own, so
+ * that other benchmarks' work in progress cannot break it. Fails with `type errors in <file>`.
+ */
+export function typeCheck(root: string, file: string): void {
+  tsc(root, ['--ignoreConfig', '--noEmit', '--target', 'ES2022', '--module', 'NodeNext',
+    '--moduleResolution', 'NodeNext', '--strict', '--noUncheckedIndexedAccess', '--noImplicitOverride', '--skipLibCheck', '--types', 'node',
+    file], `type errors in ${relative(root, file)}`);
 }
 
 /**

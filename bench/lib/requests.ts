@@ -64,3 +64,44 @@ export function splitRef(ref: string): { host: string; repo: string; tag: string
   const colon = ref.lastIndexOf(':');
   return { host: ref.slice(0, slash), repo: ref.slice(slash + 1, colon), tag: ref.slice(colon + 1) };
 }
+
+const MANIFEST_ACCEPT = 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
+
+/** The image manifest at `ref` (a GET) and its digest; undefined when the registry has none there. */
+export async function manifestAt(ref: string): Promise<{ digest: string; body: { layers: { size: number }[]; config: { digest: string } } } | undefined> {
+  const { host, repo, tag } = splitRef(ref);
+  const res = await fetch(`http://${host}/v2/${repo}/manifests/${tag}`, { headers: { accept: MANIFEST_ACCEPT } });
+  if (!res.ok) return undefined;
+  return { digest: res.headers.get('docker-content-digest') ?? '', body: await res.json() as never };
+}
+
+/**
+ * The digest of the image manifest at `ref`, from a GET (manifestAt()) or a HEAD; undefined
+ * when the registry has none there. The method shows in the request counts (RequestLog) when
+ * the read falls inside a measured scenario.
+ */
+export async function manifestDigestAt(ref: string, method: 'GET' | 'HEAD'): Promise<string | undefined> {
+  if (method === 'GET') return (await manifestAt(ref))?.digest;
+  const { host, repo, tag } = splitRef(ref);
+  const res = await fetch(`http://${host}/v2/${repo}/manifests/${tag}`, { method: 'HEAD', headers: { accept: MANIFEST_ACCEPT } });
+  return res.ok ? res.headers.get('docker-content-digest') ?? '' : undefined;
+}
+
+/** The `config` object of the image config at `ref`. */
+export async function configAt(ref: string): Promise<Record<string, unknown>> {
+  const m = await manifestAt(ref);
+  if (!m) throw new Error(`no manifest at ${ref}`);
+  const { host, repo } = splitRef(ref);
+  const res = await fetch(`http://${host}/v2/${repo}/blobs/${m.body.config.digest}`);
+  return ((await res.json()) as { config: Record<string, unknown> }).config;
+}
+
+/**
+ * Throws unless the registry has a manifest at `ref` (with `digest`, unless that is empty),
+ * read with `method` (see manifestDigestAt()); `what` starts the message.
+ */
+export async function verifyPushed(ref: string, digest: string, what: string, method: 'GET' | 'HEAD'): Promise<void> {
+  const at = await manifestDigestAt(ref, method);
+  if (at === undefined) throw new Error(`${what}: nothing at ${ref}`);
+  if (digest && at !== digest) throw new Error(`${what}: ${ref} holds ${at}, expected ${digest}`);
+}
