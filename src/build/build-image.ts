@@ -114,6 +114,7 @@ class ImageBuilder {
       settings: {
         ...services.run, secrets: input.secrets, network: input.network,
         output: (chunk) => services.log.runOutput?.(input.name, chunk),
+        note: (message) => services.log.note?.(message),
       },
     });
   }

@@ -14,6 +14,7 @@ import { multiplatformDigestOf, publishImageMetadata, type StagesStorage } from 
 import { slipwayHome } from '../stages/home.js';
 import { LayerDirs } from './run/layer-dirs.js';
 import { StageNotBuiltError, buildDockerfileImage, type BuildLog, type PlatformImage } from './build-image.js';
+import { findOciRuntime, type OciRuntime } from './run/oci-runtime.js';
 
 export interface BuildImagesOptions {
   config: WerfConfig;
@@ -40,6 +41,8 @@ export interface BuildImagesOptions {
   signal?: AbortSignal;
   /** Kill a RUN command that runs longer than this. */
   runTimeoutMs?: number;
+  /** `--oci-runtime`: the runtime RUN commands execute in (a name on PATH or a path); default crun or runc. */
+  ociRuntime?: string;
 }
 
 export interface BuiltImage {
@@ -78,12 +81,14 @@ export async function buildImages(options: BuildImagesOptions): Promise<BuildRes
   const results = new Map<string, Promise<BuiltImage>>();
   // The unpacked layers RUN executes on: one cache per home, shared by the images of the build.
   const layers = new LayerDirs({ root: join(runHome(options), 'layers'), note: (m) => options.log.note?.(m) });
+  let runtime: OciRuntime | undefined;
+  const ociRuntime = (): OciRuntime => (runtime ??= findOciRuntime(options.ociRuntime));
   try {
     for (const image of order) {
       // Every image waits for what it depends on; the pool bounds how many build at once.
       const deps = [...new Set(image.dependencies.map((d) => d.image))];
       const started = Promise.all(deps.map((name) => results.get(name)!)).then((built) =>
-        limit(() => buildOne(options, image, new Map(built.map((b) => [b.name, b])), tmpRoot, layers)));
+        limit(() => buildOne(options, image, new Map(built.map((b) => [b.name, b])), tmpRoot, layers, ociRuntime)));
       // -Z reports every image that misses a stage, so the others run on; otherwise the first failure stops the queue.
       started.catch(() => { if (!options.requireBuilt) limit.clearQueue(); });
       results.set(image.name, started);
@@ -128,7 +133,7 @@ function runHome(options: BuildImagesOptions): string {
   return join(options.home ?? slipwayHome(options.env ?? process.env), 'run');
 }
 
-async function buildOne(options: BuildImagesOptions, image: WerfImage, dependencies: ReadonlyMap<string, BuiltImage>, tmpDir: string, layers: LayerDirs): Promise<BuiltImage> {
+async function buildOne(options: BuildImagesOptions, image: WerfImage, dependencies: ReadonlyMap<string, BuiltImage>, tmpDir: string, layers: LayerDirs, runtime: () => OciRuntime): Promise<BuiltImage> {
   if (image.kind !== 'dockerfile') {
     throw new BuildError(`image ${imageLogName(image.name)}: stapel images are not supported yet; only Dockerfile images are built`);
   }
@@ -139,7 +144,7 @@ async function buildOne(options: BuildImagesOptions, image: WerfImage, dependenc
     client: options.client, storage: options.storage, files: options.files, project: options.config.project,
     version: options.version, tmpDir, log: options.log,
     run: {
-      layers, cacheMountDir: join(runHome(options), 'cache', options.config.project), secretEnv: options.env ?? process.env,
+      layers, cacheMountDir: join(runHome(options), 'cache', options.config.project), secretEnv: options.env ?? process.env, runtime,
       ...(options.signal ? { signal: options.signal } : {}), ...runTimeout(options),
     },
   };

@@ -11,6 +11,7 @@ import type { BuildContext } from './context.js';
 import type { StageMetaState } from './image-config.js';
 import type { BuiltLayer } from './layer/types.js';
 import type { LayerDirs } from './run/layer-dirs.js';
+import type { OciRuntime } from './run/oci-runtime.js';
 
 export interface BuildServices {
   /** `--require-built-images`: fail instead of building a missing stage. */
@@ -27,6 +28,8 @@ export interface BuildServices {
     layers: LayerDirs;
     cacheMountDir: string;
     secretEnv: Readonly<Record<string, string | undefined>>;
+    /** The OCI runtime RUN commands execute in, found on first use. */
+    runtime: () => OciRuntime;
     timeoutMs?: number;
     signal?: AbortSignal;
   };

@@ -187,6 +187,13 @@ export const OPTIONS = defineOptionTable({
   // The store root. `SLIPWAY_HOME` is the documented name; `SLIPWAY_HOME_DIR` (derived from the flag) also
   // works and wins when both are set. werf's `WERF_HOME` is deliberately not read: it holds werf's own
   // layout, and Slipway's local store must not mix with it.
+  ociRuntime: {
+    flag: '--oci-runtime',
+    value: 'string',
+    valueName: 'name|path',
+    help: 'The OCI runtime RUN commands execute in (runc, crun, or a path)',
+    defaultHelp: 'crun, else runc',
+  },
   homeDir: {
     flag: '--home-dir',
     value: 'string',

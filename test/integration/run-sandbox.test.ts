@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLayer, type LayerEntry } from '../../src/build/layer/index.js';
 import { LayerDirs, visibleChildren, visibleStat, type LayerDir } from '../../src/build/run/layer-dirs.js';
 import { diffRun, type RunDiff } from '../../src/build/run/run-diff.js';
+import { findOciRuntime } from '../../src/build/run/oci-runtime.js';
 import { runInSandbox, type SandboxCommand } from '../../src/build/run/sandbox.js';
 import type { Descriptor } from '../../src/oci/index.js';
 import type { ImageStore } from '../../src/store/image-store.js';
@@ -149,6 +150,7 @@ describe('sandbox', () => {
     let output = '';
     const result = await runInSandbox<RunDiff>({
       layers, stack, command: command(script, extra), output: (c) => { output += c.toString(); }, inspect: diffRun, ...options,
+      runtime: () => findOciRuntime(undefined), note: () => undefined,
     });
     await rm(result.dir, { recursive: true, force: true });
     return { ...result, output };
@@ -158,8 +160,8 @@ describe('sandbox', () => {
     const before = await mountCount();
     const result = await runScript('echo pid=$$; ls /proc | grep -c "^[0-9]"; cat /etc/hosts | head -1; echo err >&2; exit 0');
     expect(result.exitCode).toBe(0);
-    // The shell is not PID 1 (the sandbox's script is), and sees only its own namespace's processes.
-    expect(result.output).toMatch(/^pid=\d+\n[1-4]\n127\.0\.0\.1\tlocalhost\nerr\n$/);
+    // The shell is the container's PID 1, and sees only its own namespace's processes.
+    expect(result.output).toMatch(/^pid=1\n[1-3]\n127\.0\.0\.1\tlocalhost\nerr\n$/);
     expect(await mountCount()).toBe(before);
   });
 

@@ -15,7 +15,7 @@ import type { Platform } from '../../oci/index.js';
 import type { Secret } from '../../config/werf-config.js';
 import { baseIdentity, resolveImage } from '../base-image.js';
 import type { InstructionEnvironment, PreparedLayer, StageState } from '../build-state.js';
-import { selectFiles } from '../context.js';
+import type { BuildContext } from '../context.js';
 import { DEFAULT_SHELL, commandLine } from '../dockerfile/instructions.js';
 import type { ExpandedInstruction } from '../dockerfile/expand.js';
 import { splitCSV } from '../dockerfile/expand.js';
@@ -27,6 +27,7 @@ import { parseGroup, parsePasswd } from '../layer/passwd.js';
 import type { BuiltLayer } from '../layer/types.js';
 import { chainIds, visiblePath, visibleStat, type LayerDir, type LayerDirs } from './layer-dirs.js';
 import { diffRun, type RunDiff } from './run-diff.js';
+import type { OciRuntime } from './oci-runtime.js';
 import { removeTree, rootless } from './privileges.js';
 import { resolveInRoot, runInSandbox, type NetworkMode, type SandboxMount } from './sandbox.js';
 
@@ -44,6 +45,10 @@ export interface RunSettings {
   network: string | undefined;
   /** Output of the commands, as it comes. */
   output: (chunk: Buffer) => void;
+  /** The OCI runtime the containers run in (found on first use). */
+  runtime: () => OciRuntime;
+  /** Things worth knowing that are not failures. */
+  note: (message: string) => void;
   timeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -172,21 +177,20 @@ export class RunInstruction {
         }
         if (mount.env !== undefined) throw new BuildError(`${where}: RUN --mount type=secret,env= is not supported`, { hint: 'mount the secret as a file (target=) and read it' });
         const value = await this.secretValue(secret, where);
-        const file = join(scratch, `secret-${index}`);
-        return async () => {
-          await writeFile(file, value, { mode: mount.mode ?? 0o400 });
-          if (!rootless) await chown(file, mount.uid ?? 0, mount.gid ?? 0);
-          return [{ kind: 'bind', source: file, target, readonly: true, file: true }];
-        };
+        // Never written to disk: the sandbox puts it on a tmpfs of its own.
+        return async () => [{ kind: 'secret', data: value, mode: mount.mode ?? 0o400, uid: mount.uid ?? 0, gid: mount.gid ?? 0, target, readonly: true }];
       }
       case 'bind': {
         const source = (mount.source ?? '').replace(/^\/+/, '');
         if (mount.from === undefined) {
-          // Context files: copied out (the mount may be rw; writes are discarded) and hashed for the digest.
+          // Context files: copied out (the mount may be rw; writes are discarded) and hashed for the digest. The
+          // source is resolved through the context's own symlinks, inside the context: never on the host.
           const dir = join(scratch, `bind-${index}`);
-          const selected = source === '' ? [...this.env.context.files.keys()].map((p) => ({ source: p, target: p }))
-            : selectFiles(this.env.context, [source], '/', '/', where).map((s) => ({ source: s.source, target: s.source.slice(source.length).replace(/^\/+/, '') || posix.basename(s.source) }));
-          const single = selected.length === 1 && selected[0]!.source === source;
+          const root = resolveContextPath(this.env.context, source, where);
+          const single = root !== '' && this.env.context.files.has(root);
+          const prefix = root === '' ? '' : `${root}/`;
+          const selected = single ? [{ source: root, target: '' }]
+            : [...this.env.context.files.keys()].filter((p) => p.startsWith(prefix)).map((p) => ({ source: p, target: p.slice(prefix.length) }));
           hash.update(`bind ${target}\0`);
           for (const file of selected) {
             const projectPath = posix.join(this.env.context.dir, file.source);
@@ -280,7 +284,7 @@ export class RunInstruction {
     const result = await runInSandbox<RunDiff>({
       layers: settings.layers, stack,
       command: { argv, env, workdir: config.WorkingDir || '/', uid: user.uid, gid: user.gid, groups: user.groups, network, mounts: sandboxMounts },
-      output: settings.output, inspect: diffRun,
+      output: settings.output, inspect: diffRun, runtime: settings.runtime, note: settings.note,
       ...(settings.signal ? { signal: settings.signal } : {}),
       ...(settings.timeoutMs !== undefined ? { timeoutMs: settings.timeoutMs } : {}),
     }).catch((error: unknown) => {
@@ -300,6 +304,41 @@ export class RunInstruction {
       await removeTree(result.dir);
     }
   }
+}
+
+const MAX_SYMLINK_HOPS = 40;
+
+/**
+ * A bind mount's `source` in the build context ('' for its root), with the context's symlinks followed inside
+ * the context, as BuildKit resolves it: `..` and absolute link targets stop at the context's root.
+ */
+export function resolveContextPath(context: BuildContext, source: string, where: string): string {
+  let pending = source.split('/').filter((p) => p !== '' && p !== '.');
+  const done: string[] = [];
+  let hops = 0;
+  while (pending.length > 0) {
+    const part = pending.shift()!;
+    if (part === '..') {
+      done.pop();
+      continue;
+    }
+    const candidate = [...done, part].join('/');
+    if (context.files.get(candidate)?.type === 'symlink') {
+      if (++hops > MAX_SYMLINK_HOPS) throw new BuildError(`${where}: RUN --mount source=${source}: too many symlinks`);
+      const target = context.project.readLink(posix.join(context.dir, candidate), 'context');
+      if (target.startsWith('/')) done.length = 0;
+      pending = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...pending];
+      continue;
+    }
+    done.push(part);
+  }
+  const path = done.join('/');
+  if (path !== '' && !context.files.has(path) && !context.dirs.has(path)) {
+    throw new BuildError(`${where}: RUN --mount source=${source} is not in the build context${source !== path ? ` (it resolves to ${path || '/'})` : ''}`, {
+      hint: 'name a committed file or directory of the context (symlinks are followed inside the context only)',
+    });
+  }
+  return path;
 }
 
 /** A RUN for another architecture needs binfmt emulation registered for it. */

@@ -1,16 +1,25 @@
-// The sandbox a RUN command executes in, with no daemon: new mount and PID namespaces (util-linux `unshare`),
-// an overlay mount of the stage's layer directories with a fresh upper directory, /proc, a minimal /dev,
-// /etc/hosts and /etc/resolv.conf, the instruction's --mount's, then a chroot (`unshare --root --wd`) as the
-// image's user (`setpriv`). Every mount lives in the private mount namespace: when its last process ends, the
-// kernel takes them all away, so a crash, Ctrl-C or timeout leaves none behind on the host.
+// Where a RUN command executes: a container made by an OCI runtime (runc or crun, oci-runtime.ts) from a
+// runtime-spec bundle Slipway writes (oci-spec.ts), with no daemon.
 //
-// The namespace's first process is a small shell script that Slipway writes. After the command it kills what
-// the command left running, takes the extra mounts down and waits, so that Slipway can compare the merged view
-// with the lower layers through /proc/<pid>/root (overlay's opaque directories are xattrs, which Node cannot
-// read); then it exits and the namespace goes away.
+// The container's root filesystem is an overlay of the stage's layer directories (layer-dirs.ts) with a fresh
+// upper directory: what the command changes lands there and becomes the layer. Slipway mounts that overlay,
+// the read-only view of the layers below, the tmpfs for secrets and the roots of other images' bind mounts in a
+// private mount and PID namespace of its own (util-linux `unshare`), whose first process is a small shell script
+// Slipway writes. The runtime starts inside it, so every mount is private to that namespace: when its last
+// process ends (even after a SIGKILL of Slipway, through --pdeathsig and --kill-child), the kernel takes them all
+// away, and nothing stays mounted on the host.
+//
+// The script's steps, told on the control pipe (fd 3) and paced by Slipway on its stdin:
+//   1. mount, then `ready <pid>`: Slipway writes the secrets into the tmpfs through /proc/<pid>/root, starts
+//      slirp4netns for the default network, and says go;
+//   2. run the runtime (the container's own namespaces, pivot_root into the overlay), then `<status> <pid>`:
+//      Slipway compares the merged view with the lower layers through /proc/<pid>/root (overlay's opaque
+//      directories are xattrs, which Node cannot read), then closes stdin and the namespace goes away.
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { chmod, lchown, lstat, mkdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -18,6 +27,9 @@ import { BuildError } from '../../errors.js';
 import { ancestors } from '../layer/paths.js';
 import { removeTree, rootless } from './privileges.js';
 import { visiblePath, visibleStat, type LayerDir, type LayerDirs } from './layer-dirs.js';
+import { CGROUP_PARENT, containerId, removeKilledContainerCgroups, sweepStaleCgroups } from './cgroups.js';
+import type { OciRuntime } from './oci-runtime.js';
+import { runtimeSpec, type SpecMount } from './oci-spec.js';
 
 export type NetworkMode = 'default' | 'none' | 'host';
 
@@ -31,6 +43,8 @@ export type SandboxMount = {
   | { kind: 'tmpfs' }
   /** `source` (a path in that image) of another image's layer directories, overlay-mounted under `workDir`. */
   | { kind: 'layers'; stack: readonly LayerDir[]; source: string; workDir: string }
+  /** A file that exists only in memory (a tmpfs of the sandbox), owned by uid:gid. */
+  | { kind: 'secret'; data: string | Buffer; mode: number; uid: number; gid: number }
 );
 
 export interface SandboxCommand {
@@ -80,6 +94,10 @@ export interface SandboxOptions<T> {
   signal?: AbortSignal;
   /** Kill the command (and everything it started) after this many milliseconds. */
   timeoutMs?: number;
+  /** The OCI runtime, found when the first command runs. */
+  runtime: () => OciRuntime;
+  /** Told things worth knowing (the network falling back to the host's). */
+  note: (message: string) => void;
 }
 
 const TAIL_LINES = 20;
@@ -126,27 +144,30 @@ export async function runInSandbox<T>(options: SandboxOptions<T>): Promise<Sandb
       hint: 'run Slipway as root for RUN under another USER, or move the USER instruction after the RUN',
     });
   }
+  const runtime = options.runtime();
+  const network = networkPlan(command.network, options.note);
   const dir = await layers.scratch('run');
-  let script: string;
-  let stubs: Set<string>;
+  if (!rootless) sweepStaleCgroups();
+  const id = containerId(randomBytes(6).toString('hex'));
+  let prepared: Prepared;
   try {
-    ({ script, stubs } = await prepare(options, dir));
+    prepared = await prepare(options, dir, id, runtime, network);
   } catch (error) {
     await removeTree(dir);
     throw error;
   }
-  const scriptFile = join(dir, 'run.sh');
-  await writeFile(scriptFile, script);
+  const { stubs, secrets } = prepared;
   const upper = join(dir, 'upper');
-  const merged = join(dir, 'merged');
-  const lower = join(dir, 'lower');
 
-  const unshareArgs = [...(rootless ? ['--user', '--map-root-user'] : []), '--mount', '--pid', '--fork', '--kill-child', '--propagation', 'private', ...(command.network === 'none' ? ['--net'] : [])];
+  const unshareArgs = [
+    ...(rootless ? ['--user', '--map-root-user'] : []), '--mount', '--pid', '--fork', '--kill-child', '--propagation', 'private',
+    ...(network.kind === 'slirp' ? ['--net'] : []),
+  ];
   // --pdeathsig: however Slipway ends (even SIGKILL), the outer unshare gets SIGKILL, and its --kill-child
-  // takes the namespace down with every process and mount in it.
-  const child = spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', '/usr/bin/unshare', ...unshareArgs, '/bin/sh', scriptFile], {
+  // takes the namespace down with every process and mount in it, the container included.
+  const child = spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', '/usr/bin/unshare', ...unshareArgs, '/bin/sh', join(dir, 'run.sh')], {
     stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-    env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
+    env: { PATH: HOST_PATH, LC_ALL: 'C' },
   });
   const lines: string[] = [''];
   const collect = (chunk: Buffer): void => {
@@ -161,66 +182,157 @@ export async function runInSandbox<T>(options: SandboxOptions<T>): Promise<Sandb
   child.stdin!.on('error', () => undefined);
 
   let killedBy: string | undefined;
+  let slirp: ChildProcess | undefined;
   const kill = (why: string): void => {
     killedBy ??= why;
     // The outer unshare dies, and --kill-child takes the namespace's PID 1 (and so every process in it) along.
     child.kill('SIGKILL');
+    slirp?.kill('SIGKILL');
   };
   const onAbort = (): void => kill('was interrupted');
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const timer = options.timeoutMs !== undefined ? setTimeout(() => kill(`timed out after ${options.timeoutMs} ms`), options.timeoutMs) : undefined;
   const exited = once(child, 'close').then(([code]) => code as number | null);
+  const control = controlLines(child.stdio[3] as Readable, exited);
+  const tail = (): string => lines.filter((l, i) => l !== '' || i < lines.length - 1).slice(-TAIL_LINES).join('\n');
+  const notStarted = async (): Promise<never> => {
+    const code = await exited;
+    throw new BuildError(`the sandbox could not start (exit code ${code})${tail() ? `:\n${tail()}` : ''}`, {
+      hint: `RUN needs root (or a user namespace), util-linux unshare and setpriv, overlayfs and a working OCI runtime (${runtime.path})`,
+    });
+  };
 
   try {
-    const control = await readControl(child.stdio[3] as Readable, exited);
-    const tail = lines.filter((l, i) => l !== '' || i < lines.length - 1).slice(-TAIL_LINES).join('\n');
-    if (killedBy !== undefined) throw new BuildError(`the command ${killedBy}`, { hint: tail ? `its last output:\n${tail}` : undefined });
-    if (control === undefined) {
-      const code = await exited;
-      throw new BuildError(`the sandbox could not start (exit code ${code})${tail ? `:\n${tail}` : ''}`, {
-        hint: 'RUN needs root (or a user namespace), util-linux unshare and setpriv, and overlayfs',
-      });
-    }
+    const ready = await control.next();
+    if (killedBy !== undefined) throw new BuildError(`the command ${killedBy}`);
+    if (ready === undefined || !ready.startsWith('ready ')) return await notStarted();
+    const pid = Number(ready.slice('ready '.length));
+    for (const secret of secrets) await writeSecret(join(`/proc/${pid}/root`, secret.path), secret);
+    if (network.kind === 'slirp') slirp = await startSlirp(network.binary, pid);
+    child.stdin!.write('go\n');
+
+    const done = await control.next();
+    if (killedBy !== undefined) throw new BuildError(`the command ${killedBy}`, { hint: tail() ? `its last output:\n${tail()}` : undefined });
+    const match = done === undefined ? null : /^(\d+)$/.exec(done);
+    if (match === null) return await notStarted();
+    const exitCode = Number(match[1]);
     // A last line without a newline still reaches the log.
     if (lines[lines.length - 1] !== '') options.output(Buffer.from('\n'));
     let value: T | undefined;
-    if (control.status === 0) {
+    if (exitCode === 0) {
       value = await options.inspect({
-        merged: join(`/proc/${control.pid}/root`, merged), lower: join(`/proc/${control.pid}/root`, lower), upper, stubs,
+        merged: join(`/proc/${pid}/root`, dir, 'merged'), lower: join(`/proc/${pid}/root`, dir, 'lower'), upper, stubs,
       });
     }
     child.stdin!.end();
     await exited;
     for (const stub of [...stubs].sort().reverse()) await rm(join(upper, stub), { recursive: true, force: true });
-    return { exitCode: control.status, tail, value, upper, dir };
+    return { exitCode, tail: tail(), value, upper, dir };
   } catch (error) {
     kill('was stopped');
     await exited;
+    if (!rootless) await removeKilledContainerCgroups(id);
     await removeTree(dir);
     throw error;
   } finally {
+    slirp?.kill('SIGKILL');
     if (timer) clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
   }
 }
 
-/** The mount points (made in the upper directory) and the script the namespace's first process runs. */
-async function prepare<T>(options: SandboxOptions<T>, dir: string): Promise<{ script: string; stubs: Set<string> }> {
+const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** How the container gets its network (see networkPlan). */
+type NetworkPlan =
+  | { kind: 'none' }
+  | { kind: 'host' }
+  /** A network namespace of the sandbox's, connected to the outside by slirp4netns (user-mode TCP/IP, no host loopback). */
+  | { kind: 'slirp'; binary: string };
+
+let fellBackToHost = false;
+
+/** `default` is the sandbox's own network through slirp4netns when it is installed, else the host's (said once). */
+function networkPlan(mode: NetworkMode, note: (message: string) => void): NetworkPlan {
+  if (mode !== 'default') return { kind: mode };
+  const binary = ['/usr/bin/slirp4netns', '/usr/local/bin/slirp4netns'].find((p) => existsSync(p));
+  if (binary !== undefined) return { kind: 'slirp', binary };
+  if (!fellBackToHost) {
+    fellBackToHost = true;
+    note('slirp4netns is not installed: RUN uses the host\'s network (install slirp4netns for a network namespace of its own)');
+  }
+  return { kind: 'host' };
+}
+
+/** slirp4netns is where the container's traffic leaves: 10.0.2.0/24 with DNS at 10.0.2.3, host loopback unreachable. */
+const SLIRP_DNS = '10.0.2.3';
+
+/** Connect the network namespace of `pid` to the outside; resolves once the interface is up. */
+async function startSlirp(binary: string, pid: number): Promise<ChildProcess> {
+  const args = [
+    '--pdeathsig', 'KILL', binary, '--configure', '--mtu=65520', '--disable-host-loopback', '--enable-sandbox', '--enable-seccomp', '--ready-fd=3',
+    ...(rootless ? [`--userns-path=/proc/${pid}/ns/user`] : []), String(pid), 'tap0',
+  ];
+  const slirp = spawn('/usr/bin/setpriv', args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+  let err = '';
+  slirp.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  const ready = new Promise<void>((resolve, reject) => {
+    (slirp.stdio[3] as Readable).once('data', () => resolve());
+    slirp.once('error', reject);
+    slirp.once('close', (code) => reject(new BuildError(`slirp4netns could not connect the RUN's network (exit code ${code}): ${err.trim()}`, {
+      hint: 'use --network=host, or check slirp4netns',
+    })));
+  });
+  try {
+    await ready;
+  } catch (error) {
+    slirp.kill('SIGKILL');
+    throw error;
+  }
+  return slirp;
+}
+
+/** A secret file: written into the sandbox's tmpfs once it is mounted, so it never touches the disk. */
+interface SecretFile {
+  /** Host path in the sandbox's mount namespace. */
+  path: string;
+  data: string | Buffer;
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+async function writeSecret(path: string, secret: SecretFile): Promise<void> {
+  await writeFile(path, secret.data, { mode: secret.mode });
+  await chmod(path, secret.mode);
+  if (!rootless) await lchown(path, secret.uid, secret.gid);
+}
+
+interface Prepared {
+  stubs: Set<string>;
+  secrets: SecretFile[];
+}
+
+/** The mount points (made in the upper directory), the bundle, and the script the namespace's first process runs. */
+async function prepare<T>(options: SandboxOptions<T>, dir: string, id: string, runtime: OciRuntime, network: NetworkPlan): Promise<Prepared> {
   const { layers, stack, command } = options;
   const upper = join(dir, 'upper');
   const work = join(dir, 'work');
   const merged = join(dir, 'merged');
   const lower = join(dir, 'lower');
-  for (const d of [upper, work, merged, lower]) await mkdir(d);
+  const secretsDir = join(dir, 'secrets');
+  const bundle = join(dir, 'bundle');
+  for (const d of [upper, work, merged, lower, secretsDir, bundle]) await mkdir(d);
   const empty = await layers.emptyDir();
-  // Not root: a user namespace where the invoking user is root (see docs/architecture.md for what that cannot
+  // Not root: a user namespace where the invoking user is root (see docs/security.md for what that cannot
   // do); overlay there keeps its metadata in user.* xattrs. Renames of lower directories copy (no redirects) and
   // metadata changes copy data, so the upper directory is a self-contained layer.
   const overlayExtra = rootless ? ',userxattr' : ',redirect_dir=off,metacopy=off';
   const lowerdir = [...stack.map((l) => l.name), empty].join(':');
   if (lowerdir.length > 3800) throw new BuildError(`the image has ${stack.length} layers: too many to mount as one overlay here`, { hint: 'squash the base image' });
 
-  // Mount points, resolved inside the image; the missing ones are created in the upper directory.
+  // Mount points, resolved inside the image; the missing ones are created in the upper directory (and removed
+  // afterwards), so that the runtime never creates anything in the layer.
   const stubs = new Set<string>();
   const makeStub = async (target: string, file: boolean): Promise<string> => {
     const resolved = await resolveInRoot(stack, target);
@@ -239,66 +351,48 @@ async function prepare<T>(options: SandboxOptions<T>, dir: string): Promise<{ sc
     `cd ${shellQuote(layers.root)}`,
     `mount -t overlay overlay -o ${shellQuote(`lowerdir=${lowerdir},upperdir=${upper},workdir=${work}${overlayExtra}`)} ${shellQuote(merged)}`,
     `mount -t overlay overlay -o ${shellQuote(`ro,lowerdir=${lowerdir}${rootless ? ',userxattr' : ''}`)} ${shellQuote(lower)}`,
-    'cd /',
-    `M=${shellQuote(merged)}`,
+    // Secrets live in memory only, readable by root of this namespace alone until they are bound in.
+    `mount -t tmpfs -o ${shellQuote('mode=0700,size=16m,nosuid,nodev,noexec')} tmpfs ${shellQuote(secretsDir)}`,
   ];
-  const unmount: string[] = [];
-  const at = (path: string): string => `"$M"/${shellQuote(path)}`;
-
-  const proc = await makeStub('/proc', false);
-  lines.push(`mount -t proc -o nosuid,nodev,noexec proc ${at(proc)}`);
-  unmount.unshift(at(proc));
   const dev = await makeStub('/dev', false);
-  lines.push(
-    `mount -t tmpfs -o nosuid,mode=0755 tmpfs ${at(dev)}`,
-    `for d in null zero full random urandom tty; do : > ${at(dev)}/$d; mount --bind /dev/$d ${at(dev)}/$d; done`,
-    `mkdir ${at(`${dev}/shm`)} ${at(`${dev}/pts`)}`,
-    `mount -t tmpfs -o nosuid,nodev,noexec tmpfs ${at(`${dev}/shm`)}`,
-    `mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts ${at(`${dev}/pts`)} 2>/dev/null && ln -s pts/ptmx ${at(`${dev}/ptmx`)} || true`,
-    `ln -s /proc/self/fd ${at(`${dev}/fd`)}`,
-    `ln -s /proc/self/fd/0 ${at(`${dev}/stdin`)}; ln -s /proc/self/fd/1 ${at(`${dev}/stdout`)}; ln -s /proc/self/fd/2 ${at(`${dev}/stderr`)}`,
-  );
-  unmount.unshift(`-R ${at(dev)}`);
+  for (const path of ['/proc', '/sys']) await makeStub(path, false);
+  const specMounts: SpecMount[] = [];
 
   // /etc/hosts and /etc/resolv.conf: private copies, so that the command cannot change the host's.
   const hostsFile = join(dir, 'hosts');
   await writeFile(hostsFile, '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n');
   const resolvFile = join(dir, 'resolv.conf');
-  await writeFile(resolvFile, command.network === 'none' ? '' : await hostResolvConf());
+  await writeFile(resolvFile, network.kind === 'none' ? '' : network.kind === 'slirp' ? `nameserver ${SLIRP_DNS}\n` : await hostResolvConf());
   for (const [target, source] of [['/etc/hosts', hostsFile], ['/etc/resolv.conf', resolvFile]] as const) {
-    const path = await makeStub(target, true);
-    lines.push(`mount --bind ${shellQuote(source)} ${at(path)}`);
-    unmount.unshift(at(path));
+    specMounts.push(bindMount(`/${await makeStub(target, true)}`, source, false));
   }
 
-  for (const mount of command.mounts) {
+  const secrets: SecretFile[] = [];
+  for (const [index, mount] of command.mounts.entries()) {
     let source: string | undefined;
-    let isFile = mount.kind === 'bind' && mount.file === true;
-    if (mount.kind === 'bind') source = shellQuote(mount.source);
+    let isFile = (mount.kind === 'bind' && mount.file === true) || mount.kind === 'secret';
+    if (mount.kind === 'bind') source = mount.source;
+    if (mount.kind === 'secret') {
+      source = join(secretsDir, `secret-${index}`);
+      secrets.push({ path: source, data: mount.data, mode: mount.mode, uid: mount.uid, gid: mount.gid });
+    }
     if (mount.kind === 'layers') {
-      // The other image's root, mounted beside the sandbox's own, and the wanted path of it bound in.
+      // The other image's root, mounted beside the container's own; the wanted path of it, resolved inside
+      // that image, is bound in.
       const root = join(mount.workDir, 'root');
       for (const d of [root, join(mount.workDir, 'upper'), join(mount.workDir, 'work')]) await mkdir(d, { recursive: true });
       const lowers = [...mount.stack.map((l) => l.name), empty].join(':');
-      const options = mount.readonly ? `ro,lowerdir=${lowers}` : `lowerdir=${lowers},upperdir=${join(mount.workDir, 'upper')},workdir=${join(mount.workDir, 'work')}`;
-      lines.push(`(cd ${shellQuote(layers.root)} && mount -t overlay overlay -o ${shellQuote(options)} ${shellQuote(root)})`);
+      const overlay = mount.readonly ? `ro,lowerdir=${lowers}` : `lowerdir=${lowers},upperdir=${join(mount.workDir, 'upper')},workdir=${join(mount.workDir, 'work')}`;
+      lines.push(`(cd ${shellQuote(layers.root)} && mount -t overlay overlay -o ${shellQuote(`${overlay}${rootless ? ',userxattr' : ''}`)} ${shellQuote(root)})`);
       const inner = await resolveInRoot(mount.stack, mount.source);
       isFile = (await visibleStat(mount.stack, inner))?.isFile() === true;
-      source = shellQuote(join(root, inner));
+      source = join(root, inner);
     }
     const resolved = await resolveInRoot(stack, mount.target);
-    let path: string;
-    if (resolved === dev || resolved.startsWith(`${dev}/`)) {
-      // Under the sandbox's own /dev (a tmpfs): the mount point is made there, not in the image.
-      path = resolved;
-      lines.push(isFile ? `mkdir -p "$(dirname ${at(path)})" && : > ${at(path)}` : `mkdir -p ${at(path)}`);
-    } else {
-      path = await makeStub(mount.target, isFile);
-    }
-    if (mount.kind === 'tmpfs') lines.push(`mount -t tmpfs -o nosuid,nodev tmpfs ${at(path)}`);
-    else lines.push(`mount --bind ${source!} ${at(path)}`);
-    if (mount.readonly) lines.push(`mount -o remount,bind,ro ${at(path)}`);
-    unmount.unshift(at(path));
+    // Under the container's own /dev (a tmpfs), the runtime makes the mount point; elsewhere it is a stub.
+    const path = resolved === dev || resolved.startsWith(`${dev}/`) ? resolved : await makeStub(mount.target, isFile);
+    if (mount.kind === 'tmpfs') specMounts.push({ destination: `/${path}`, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] });
+    else specMounts.push(bindMount(`/${path}`, source!, mount.readonly));
   }
 
   const workdir = await resolveInRoot(stack, command.workdir);
@@ -312,43 +406,57 @@ async function prepare<T>(options: SandboxOptions<T>, dir: string): Promise<{ sc
       await chmod(join(upper, path), 0o755);
     }
   }
-  if (command.network === 'none') lines.push('ip link set lo up 2>/dev/null || true');
 
-  // In a user namespace setgroups is denied: the (single) group stays as it is.
-  const groups = rootless ? '--keep-groups' : command.groups.length > 0 ? `--groups=${command.groups.join(',')}` : '--clear-groups';
+  const spec = runtimeSpec({
+    rootfs: merged, argv: command.argv, env: command.env, cwd: `/${workdir}`,
+    uid: command.uid, gid: command.gid, groups: rootless ? [] : command.groups,
+    network: network.kind === 'none' ? 'own' : 'inherit', rootless, hostNetwork: network.kind === 'host',
+    mounts: specMounts, cgroupsPath: `/${CGROUP_PARENT}/${id}`,
+  });
+  await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
   lines.push(
-    'set +e',
-    [
-      '/usr/bin/env', '-i', ...command.env.map(shellQuote),
-      '/usr/bin/setpriv', `--regid=${command.gid}`, groups,
-      '/usr/bin/unshare', '--root="$M"', `--wd=${shellQuote(`/${command.workdir.replace(/^\/+/, '')}`)}`, `--setuid=${command.uid}`, '--',
-      ...command.argv.map(shellQuote), '</dev/null', '3>&-',
-    ].join(' '),
-    'status=$?',
-    // Whatever the command left running dies with it (this shell is the namespace's PID 1).
-    'kill -9 -1 2>/dev/null',
-    ...unmount.map((m) => `umount -l ${m} 2>/dev/null`),
+    // The host's PID of this script (the /proc of the host still shows it), then a /proc of this PID namespace
+    // for the runtime, which finds its processes there.
     'read -r pid rest < /proc/self/stat',
-    'echo "$status $pid" >&3',
+    'mount -t proc -o nosuid,nodev,noexec proc /proc',
+    'echo "ready $pid" >&3',
+    'read -r go',
+    'set +e',
+    [shellQuote(runtime.path), '--root', shellQuote(join(dir, 'state')), 'run', '--bundle', shellQuote(bundle), id, '</dev/null', '3>&-'].join(' '),
+    'echo "$?" >&3',
     'read -r _ || true',
   );
-  return { script: `${lines.join('\n')}\n`, stubs };
+  await writeFile(join(dir, 'run.sh'), `${lines.join('\n')}\n`);
+  return { stubs, secrets };
 }
 
-/** The `<status> <pid>` line the script writes after the command, or undefined when it exited before. */
-async function readControl(stream: Readable, exited: Promise<unknown>): Promise<{ status: number; pid: number } | undefined> {
-  let text = '';
-  const line = new Promise<string | undefined>((resolve) => {
-    stream.on('data', (d: Buffer) => {
-      text += d.toString();
-      if (text.includes('\n')) resolve(text.slice(0, text.indexOf('\n')));
-    });
-    stream.on('end', () => resolve(undefined));
-    void exited.then(() => resolve(undefined));
-  });
-  const got = await line;
-  const match = got === undefined ? null : /^(\d+) (\d+)$/.exec(got.trim());
-  return match ? { status: Number(match[1]), pid: Number(match[2]) } : undefined;
+function bindMount(destination: string, source: string, readonly: boolean): SpecMount {
+  return { destination, type: 'bind', source, options: ['rbind', 'nosuid', 'nodev', readonly ? 'ro' : 'rw'] };
+}
+
+/** The lines a script writes on a pipe, one at a time; undefined once it ends. */
+function controlLines(stream: Readable, exited: Promise<unknown>): { next(): Promise<string | undefined> } {
+  let buffer = '';
+  let ended = false;
+  const waiters: (() => void)[] = [];
+  const wake = (): void => { for (const w of waiters.splice(0)) w(); };
+  stream.on('data', (d: Buffer) => { buffer += d.toString(); wake(); });
+  stream.on('end', () => { ended = true; wake(); });
+  void exited.then(() => { ended = true; wake(); });
+  return {
+    async next() {
+      for (;;) {
+        const eol = buffer.indexOf('\n');
+        if (eol >= 0) {
+          const line = buffer.slice(0, eol).trim();
+          buffer = buffer.slice(eol + 1);
+          return line;
+        }
+        if (ended) return undefined;
+        await new Promise<void>((resolve) => waiters.push(resolve));
+      }
+    },
+  };
 }
 
 /**

@@ -25,7 +25,7 @@ export const buildCommand = defineCommand({
     'Dockerfile instruction that changes the image is a stage stored as <repo>:<digest>-<ms>; a stage whose digest ' +
     'exists in --repo (or in the local store without --repo) is reused, never built again.',
   arguments: [{ syntax: '[image-name...]', help: 'image name patterns (globs; !pattern excludes)' }],
-  options: [...CONFIG_OPTION_NAMES, ...REGISTRY_OPTION_NAMES, 'repo', 'platform', 'parallel', 'parallelTasksLimit', 'homeDir', 'saveBuildReport', 'buildReportPath'],
+  options: [...CONFIG_OPTION_NAMES, ...REGISTRY_OPTION_NAMES, 'repo', 'platform', 'parallel', 'parallelTasksLimit', 'homeDir', 'ociRuntime', 'saveBuildReport', 'buildReportPath'],
   async run({ options, args, log, io, env }) {
     const started = Date.now();
     const { config, files } = loadProject(configLoadOptions(options, env));
@@ -41,7 +41,7 @@ export const buildCommand = defineCommand({
       const result = await buildImages({
         config, files, images, client, storage, platforms: options.platform,
         parallelTasksLimit: options.parallel ? options.parallelTasksLimit : 1, log: buildLog(log, io), version: SLIPWAY_VERSION,
-        ...(options.homeDir ? { home: options.homeDir } : {}), env,
+        ...(options.homeDir ? { home: options.homeDir } : {}), ...(options.ociRuntime ? { ociRuntime: options.ociRuntime } : {}), env,
       });
       printSummary(log, result, Date.now() - started);
       if (options.saveBuildReport) {

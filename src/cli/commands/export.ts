@@ -35,7 +35,7 @@ export const exportCommand = defineCommand({
   arguments: [{ syntax: '[image-pattern...]', help: 'image name patterns (globs; !pattern excludes); all final images by default' }],
   options: [
     ...CONFIG_OPTION_NAMES, ...REGISTRY_OPTION_NAMES, 'repo', 'tag', 'addLabel', 'addLabelSeparator', 'addAnnotation', 'platform',
-    'requireBuiltImages', 'useBuildReport', 'buildReportPath', 'exportReportPath', 'parallel', 'parallelTasksLimit', 'homeDir',
+    'requireBuiltImages', 'useBuildReport', 'buildReportPath', 'exportReportPath', 'parallel', 'parallelTasksLimit', 'homeDir', 'ociRuntime',
   ],
   async run({ options, args, log, io, env }) {
     // Every input is checked before anything is built or pushed.
@@ -119,7 +119,7 @@ interface BuildSourcesInput {
   log: Logger;
   io: CliIo;
   env: NodeJS.ProcessEnv | Record<string, string | undefined>;
-  options: { repo: string | undefined; platform: string[]; homeDir: string | undefined; requireBuiltImages: boolean; limit: number };
+  options: { repo: string | undefined; platform: string[]; homeDir: string | undefined; ociRuntime: string | undefined; requireBuiltImages: boolean; limit: number };
 }
 
 /** Build (or with -Z only look up) the images, and export from the stages storage. */
@@ -133,7 +133,7 @@ async function buildSources(input: BuildSourcesInput): Promise<ExportSource[]> {
   const result = await buildImages({
     config: input.config, files: input.files, images: input.images, client: input.client, storage, platforms: options.platform,
     parallelTasksLimit: options.limit, log: buildLog(input.log, input.io), version: SLIPWAY_VERSION, requireBuilt: options.requireBuiltImages,
-    ...(options.homeDir ? { home: options.homeDir } : {}), env: input.env,
+    ...(options.homeDir ? { home: options.homeDir } : {}), ...(options.ociRuntime ? { ociRuntime: options.ociRuntime } : {}), env: input.env,
   });
   return result.images.map((image) => ({ name: image.name, store: storage.store, tag: image.tag }));
 }
