@@ -1,8 +1,7 @@
 // Build the selected werf images and everything they depend on, in dependency order and
 // concurrently where the order allows, for every target platform.
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { BuildError } from '../errors.js';
@@ -13,6 +12,7 @@ import type { RegistryClient } from '../registry/client.js';
 import { multiplatformDigestOf, publishImageMetadata, type StagesStorage } from '../stages/index.js';
 import { slipwayHome } from '../stages/home.js';
 import { LayerDirs } from './run/layer-dirs.js';
+import { makeScratchDir } from './scratch-dirs.js';
 import { StageNotBuiltError, buildDockerfileImage, type BuildLog, type PlatformImage } from './build-image.js';
 import { findOciRuntime, type OciRuntime } from './run/oci-runtime.js';
 
@@ -76,7 +76,8 @@ export function hostPlatform(): Platform {
 export async function buildImages(options: BuildImagesOptions): Promise<BuildResult> {
   const { config } = options;
   const order = resolveDependencyOrder(config.images, options.images);
-  const tmpRoot = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'slipway-build-'));
+  // Under Slipway's home rather than $TMPDIR: a killed build's leftovers are swept at the next start.
+  const tmpRoot = await makeScratchDir(options.tmpDir ?? join(runHome(options), '..', 'tmp'), 'build');
   const limit = pLimit(options.parallelTasksLimit !== undefined && options.parallelTasksLimit > 0 ? options.parallelTasksLimit : Infinity);
   const results = new Map<string, Promise<BuiltImage>>();
   // The unpacked layers RUN executes on: one cache per home, shared by the images of the build.

@@ -53,7 +53,7 @@ async function stackOf(...list: { descriptor: Descriptor; diffId: string }[]): P
 /** A root filesystem with busybox (static) as /bin/sh and friends. */
 async function busyboxLayer(): Promise<{ descriptor: Descriptor; diffId: string }> {
   const bytes = await readFile('/bin/busybox');
-  const applets = ['sh', 'echo', 'cat', 'rm', 'mkdir', 'sleep', 'ls', 'id', 'touch'];
+  const applets = ['sh', 'echo', 'cat', 'rm', 'mkdir', 'sleep', 'ls', 'id', 'touch', 'ip', 'grep'];
   return layer([
     dirEntry('bin'), dirEntry('etc'), dirEntry('tmp', 0o1777), dirEntry('proc'), dirEntry('dev'),
     { path: 'bin/busybox', type: 'file', mode: 0o755, uid: 0, gid: 0, size: bytes.length, open: async () => createReadStream('/bin/busybox') },
@@ -212,4 +212,14 @@ describe('sandbox', () => {
     expect(await readFile(join(cache, 'log'), 'utf8')).toBe('hit\n');
     expect(result.value!.entries.map((e) => e.path)).toEqual([]);
   });
+
+  it('gives the default network a namespace of its own through slirp4netns, and --network=none only a loopback', async () => {
+    if (!existsSync('/usr/bin/slirp4netns')) throw new Error('install slirp4netns (apt-get install slirp4netns)');
+    const links = 'ip -o link | grep -o "^[0-9]*: [a-z0-9]*"; cat /etc/resolv.conf';
+    const own = await runScript(links, { network: 'default' });
+    expect(own.output).toBe('1: lo\n2: tap0\nnameserver 10.0.2.3\n');
+    const none = await runScript(links, { network: 'none' });
+    expect(none.output).toBe('1: lo\n');
+  });
 });
+

@@ -17,6 +17,10 @@ declare -A PROVIDER=(
   # missing file), root's overlay storage uses the kernel's overlayfs (not fuse-overlayfs), and the
   # package's Depends bring uidmap and containers-common.
   [buildah]=buildah
+  # RUN's containers: the OCI runtime (runc runs on hybrid cgroup hosts, where crun refuses) and the
+  # user-mode network of the default --network.
+  [runc]=runc
+  [slirp4netns]=slirp4netns
 )
 
 missing=()

@@ -6,7 +6,7 @@
 // and shared by every build on it. A RUN's overlay upper directory is already in that format: it joins the
 // cache as the directory of the layer it produced, so the next RUN of the same stage unpacks nothing.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, createWriteStream, lchownSync, linkSync, lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { lstat, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { BuildError } from '../../errors.js';
 import type { Descriptor } from '../../oci/index.js';
 import type { ImageStore } from '../../store/image-store.js';
 import { readTar } from '../layer/tar-reader.js';
+import { makeScratchDir } from '../scratch-dirs.js';
 import { removeTree, rootless, runPrivileged } from './privileges.js';
 import { OPAQUE_MARKER, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX, ancestors, basename, dirname, joinPath } from '../layer/paths.js';
 
@@ -44,8 +45,6 @@ export function chainIds(diffIds: readonly string[]): string[] {
   return out;
 }
 
-const STALE_SCRATCH_MS = 24 * 3600 * 1000;
-
 /** A directory name for a chain: short enough that ~150 layers fit in one overlay mount option. */
 function dirName(chainId: string): string {
   return chainId.replace(/^sha256:/, '').slice(0, 24);
@@ -62,7 +61,6 @@ export class LayerDirs {
   readonly root: string;
   private readonly note: (message: string) => void;
   private readonly pending = new Map<string, Promise<LayerDir>>();
-  private swept: Promise<void> | undefined;
 
   constructor(options: LayerDirsOptions) {
     this.root = options.root;
@@ -103,21 +101,8 @@ export class LayerDirs {
   }
 
   /** A new private directory under the cache root (same filesystem as the layers, so it can be renamed in). */
-  async scratch(prefix: string): Promise<string> {
-    this.swept ??= this.sweep();
-    await this.swept;
-    const path = join(this.root, `.${prefix}-${randomBytes(6).toString('hex')}`);
-    await mkdir(path, { recursive: true });
-    return path;
-  }
-
-  /** Scratch directories a killed build left behind (a day old: no build still uses them). */
-  private async sweep(): Promise<void> {
-    const names = await readdir(this.root).catch(() => [] as string[]);
-    for (const name of names.filter((n) => n.startsWith('.'))) {
-      const st = await lstat(join(this.root, name)).catch(() => undefined);
-      if (st && Date.now() - st.mtimeMs > STALE_SCRATCH_MS) await removeTree(join(this.root, name));
-    }
+  scratch(prefix: string): Promise<string> {
+    return makeScratchDir(this.root, `.${prefix}`);
   }
 
   /** Make `fs` (a RUN's upper directory) the cached directory of `chainId`; another process's copy wins a race. */
