@@ -1,5 +1,6 @@
 // Dockerfile RUN, differential: each Dockerfile is built by Slipway (`slipway build --repo`, in
-// process) and by buildah (`buildah bud --isolation chroot`, test/support/buildah.ts), both FROM the
+// process) and by buildah twice (`buildah bud --isolation chroot`, and `--isolation oci` with runc, the
+// runtime Slipway's RUN containers use here; test/support/buildah.ts), all FROM the
 // same busybox base image (test/support/busybox-base.ts); both results are unpacked independently
 // of Slipway's code (skopeo + umoci, test/support/image-fs.ts) and must have the same filesystem
 // (paths, types, modes with setuid/setgid/sticky, owners, link targets, hard links, contents) and
@@ -168,6 +169,14 @@ async function differential(name: string, c: Case): Promise<Compared> {
   });
   const buildah: Side = { ref: buildahRef, fs: await snapshotImage(buildahRef), config: await imageConfig(buildahRef) };
   c.check(buildah.fs, 'buildah');
+  // The second reference: buildah running each RUN in a runc container, as Slipway does.
+  const ociRef = `${plain.host}/${uniqueRepo(`run-diff/${name}-buildah-oci`)}:latest`;
+  await buildahBuild({
+    context: dir, dockerfile: c.buildahDockerfile ? 'buildah.Dockerfile' : 'Dockerfile', buildArgs: c.args,
+    format: c.buildahFormat, layers: true, destination: ociRef, isolation: 'oci',
+  });
+  const buildahOci: Side = { ref: ociRef, fs: await snapshotImage(ociRef), config: await imageConfig(ociRef) };
+  c.check(buildahOci.fs, 'buildah');
 
   const repo = `${plain.host}/${uniqueRepo(`run-diff/${name}-slipway`)}`;
   const built = await slipwayBuild(dir, repo);
@@ -175,9 +184,11 @@ async function differential(name: string, c: Case): Promise<Compared> {
   const slipwayRef = `${repo}:${appTag(built.out)}`;
   const slipway: Side = { ref: slipwayRef, fs: await snapshotImage(slipwayRef), config: await imageConfig(slipwayRef) };
 
-  const diff = diffSnapshots(slipway.fs, buildah.fs, { labels: ['slipway', 'buildah'], ignore: [...BUILDAH_STUBS, ...(c.ignore ?? [])] });
-  expect(diff, `filesystem differences (${name}):\n${diff.join('\n')}`).toEqual([]);
-  expect(comparableConfig(slipway.config), `config (${name})`).toEqual(comparableConfig(buildah.config));
+  for (const [label, reference] of [['buildah', buildah], ['buildah --isolation oci', buildahOci]] as const) {
+    const diff = diffSnapshots(slipway.fs, reference.fs, { labels: ['slipway', label], ignore: [...BUILDAH_STUBS, ...(c.ignore ?? [])] });
+    expect(diff, `filesystem differences from ${label} (${name}):\n${diff.join('\n')}`).toEqual([]);
+    expect(comparableConfig(slipway.config), `config (${name}, ${label})`).toEqual(comparableConfig(reference.config));
+  }
   c.check(slipway.fs, 'slipway');
   return { buildah, slipway, dir, slipwayOut: built.out };
 }

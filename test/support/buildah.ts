@@ -9,6 +9,7 @@
 // size and mtime only: a base file rewritten to the same size with its mtime restored is left out
 // of the layer, and a hard link to a file of an earlier layer becomes a second copy.
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +51,11 @@ export interface BuildahBuildOptions {
   format?: 'oci' | 'docker';
   /** containers/storage driver (default 'overlay', see above). */
   storageDriver?: 'overlay' | 'vfs';
+  /**
+   * `chroot` (default): buildah's own namespaces and chroot. `oci`: a container made by runc, as Slipway's are
+   * (buildah's default runtime, crun, refuses this machine's hybrid cgroups, so runc is named).
+   */
+  isolation?: 'chroot' | 'oci';
 }
 
 interface Exec { code: number; output: string }
@@ -71,12 +77,19 @@ export function buildahStorageArgs(dir: string, driver: 'overlay' | 'vfs' = 'ove
   return ['--root', join(dir, 'root'), '--runroot', join(dir, 'runroot'), '--storage-driver', driver];
 }
 
+/** runc's path (Debian puts it in /usr/sbin, which a non-root PATH may lack). */
+export function requireRunc(): string {
+  const path = findOnPath('runc') ?? ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => existsSync(p));
+  if (path === undefined) throw new Error('runc is not installed: apt-get install runc (test/setup/install-deps.sh does)');
+  return path;
+}
+
 export function requireBuildah(): void {
   if (!findOnPath('buildah')) throw new Error(BUILDAH_MISSING);
   if (process.getuid?.() !== 0) throw new Error('buildah builds here run as root (vfs storage, chroot isolation)');
 }
 
-/** `buildah bud --isolation chroot` of `options.context`, then `buildah push` to `options.destination`. */
+/** `buildah bud --isolation chroot` (or `oci`) of `options.context`, then `buildah push` to `options.destination`. */
 export async function buildahBuild(options: BuildahBuildOptions): Promise<BuildahResult> {
   requireBuildah();
   const own = options.storageDir === undefined;
@@ -89,7 +102,8 @@ export async function buildahBuild(options: BuildahBuildOptions): Promise<Builda
   const global = buildahStorageArgs(storage, options.storageDriver);
   const name = `localhost/slipway-test-${Date.now()}-${Math.random().toString(16).slice(2, 8)}`;
   try {
-    const bud = [...global, 'bud', '--isolation', 'chroot', '--tls-verify=false', `--layers=${options.layers ?? false}`,
+    const isolation = options.isolation === 'oci' ? ['--isolation', 'oci', '--runtime', requireRunc()] : ['--isolation', 'chroot'];
+    const bud = [...global, 'bud', ...isolation, '--tls-verify=false', `--layers=${options.layers ?? false}`,
       '-f', join(options.context, options.dockerfile ?? 'Dockerfile'), '-t', name];
     for (const [key, value] of Object.entries(options.buildArgs ?? {})) bud.push('--build-arg', `${key}=${value}`);
     if (options.target) bud.push('--target', options.target);
