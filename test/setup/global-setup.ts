@@ -26,6 +26,9 @@ const REQUIRED_TOOLS: Record<string, string> = {
   skopeo: 'skopeo',
   htpasswd: 'apache2-utils',
   openssl: 'openssl',
+  // RUN's containers (test/integration/run-*.test.ts)
+  runc: 'runc',
+  slirp4netns: 'slirp4netns',
 };
 
 function onPath(bin: string): boolean {

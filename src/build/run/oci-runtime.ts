@@ -40,9 +40,13 @@ function hybridCgroups(): boolean {
   }
 }
 
+/** PATH, and the sbin directories where Debian puts runc (a non-root PATH often lacks them). */
+function defaultSearchPath(): string {
+  return [process.env['PATH'] ?? '', '/usr/local/sbin', '/usr/sbin', '/sbin'].join(delimiter);
+}
+
 /** The runtime to use; `wanted` is the user's choice (a name or a path), else the default order. */
-export function findOciRuntime(wanted: string | undefined, pathEnv: string = process.env['PATH'] ?? ''): OciRuntime {
-  const searchPath = `${pathEnv}${delimiter}/usr/local/sbin${delimiter}/usr/sbin${delimiter}/sbin`;
+export function findOciRuntime(wanted: string | undefined, searchPath: string = defaultSearchPath()): OciRuntime {
   if (wanted !== undefined && wanted !== '') {
     const path = wanted.includes('/') ? (executable(wanted) ? wanted : undefined) : onPath(wanted, searchPath);
     if (path === undefined) throw new BuildError(`OCI runtime "${wanted}" (--oci-runtime / SLIPWAY_OCI_RUNTIME) is not an executable ${wanted.includes('/') ? 'file' : 'on PATH'}`, { hint: INSTALL_HINT });
