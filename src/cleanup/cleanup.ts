@@ -7,24 +7,89 @@
 
 import { readFile, stat } from 'node:fs/promises';
 import type { CleanupKeepPolicy } from '../config/werf-config.js';
-import { listReferences, revList } from '../config/git.js';
-import { NotFoundError, RegistryError, UsageError } from '../errors.js';
+import { fetchOriginBranchesAndTags, isShallowRepository, listReferences, originUrl, revList } from '../config/git.js';
+import { ConfigError, NotFoundError, RegistryError, UsageError } from '../errors.js';
 import type { ImageStore } from '../store/image-store.js';
 import { OciLayoutStore } from '../store/oci-layout-store.js';
-import type { GitReference } from './git-policy.js';
+import type { GitCommit, GitReference } from './git-policy.js';
 import { listAllTags, mapLimit, readInventory, readTagFacts } from './inventory.js';
 import { planCleanup, type CleanupPlan, type PlanInput, type PlannedTag } from './plan.js';
 
-/** The git facts the keep policies need: every branch and tag with its history, newest first. */
+/**
+ * The git facts the keep policies need: every origin branch with its history and every tag with its commit,
+ * newest first. The history must be whole (see prepareGitHistory): a shallow clone would look like a history
+ * with no older images in it.
+ */
 export function readGitReferences(workTree: string): GitReference[] {
-  const histories = new Map<string, { hash: string; time: number }[]>();
-  return listReferences(workTree).map((ref) => {
+  const histories = new Map<string, GitCommit[]>();
+  return listReferences(workTree).map((ref): GitReference => {
+    if (ref.kind === 'tag') {
+      // A tag stands for the tagged commit alone (werf scans one commit deep for a tag).
+      return { kind: 'tag', name: ref.name, time: ref.date.getTime(), commits: [{ hash: ref.commit, time: ref.commitDate.getTime() }] };
+    }
     let commits = histories.get(ref.commit);
     if (commits === undefined) {
       commits = revList(workTree, ref.commit).map((c) => ({ hash: c.hash, time: c.date.getTime() }));
       histories.set(ref.commit, commits);
     }
-    return { kind: ref.kind, name: ref.name, time: ref.date.getTime(), commits };
+    return { kind: 'branch', name: ref.name, time: ref.date.getTime(), commits };
+  });
+}
+
+/** The git facts cleanup reads and runs, so tests can stand in for them. */
+export interface GitWorkTreeOps {
+  isShallow(workTree: string): boolean;
+  originUrl(workTree: string): string | undefined;
+  fetch(workTree: string, options: { unshallow: boolean }): void;
+}
+
+const GIT_OPS: GitWorkTreeOps = { isShallow: isShallowRepository, originUrl, fetch: fetchOriginBranchesAndTags };
+
+export interface PrepareGitHistoryOptions {
+  /** werf.yaml `gitWorktree` (defaults true). */
+  allowFetchOriginBranchesAndTags: boolean;
+  allowUnshallow: boolean;
+  log?: { info?(message: string): void };
+  git?: GitWorkTreeOps;
+}
+
+const SHALLOW_HINT =
+  'cleanup needs the whole history: the keep policies would see a clone with --depth as a history without older images ' +
+  'and delete them. Set gitWorktree.allowFetchOriginBranchesAndTags and gitWorktree.allowUnshallow to true in werf.yaml ' +
+  '(the defaults) so that cleanup fetches it, or run "git fetch --unshallow origin" first';
+
+/**
+ * Before the keep policies read git, make the history whole and current, as werf's cleanup command does
+ * (cmd/werf/cleanup/cleanup.go, pkg/git_repo/local.go SyncWithOrigin): with
+ * gitWorktree.allowFetchOriginBranchesAndTags (default true) fetch origin's branches and tags, pruning what
+ * origin no longer has, and unshallow a shallow clone. Refuse rather than apply policies to a partial history:
+ *   - a shallow clone that may not be fetched, or (unlike werf) may not be unshallowed, or that is still shallow;
+ *   - (unlike werf, which then sees no branches at all) a repository without an `origin` remote.
+ */
+export function prepareGitHistory(workTree: string, options: PrepareGitHistoryOptions): void {
+  const ops = options.git ?? GIT_OPS;
+  const url = ops.originUrl(workTree);
+  if (url === undefined) {
+    throw new ConfigError('git remote origin was not detected', {
+      hint: 'cleanup keeps images by the branches of the "origin" remote (werf\'s rule); add it ("git remote add origin <url>") and fetch',
+    });
+  }
+  const shallow = ops.isShallow(workTree);
+  if (shallow && (!options.allowFetchOriginBranchesAndTags || !options.allowUnshallow)) {
+    throw new ConfigError('git shallow clone is not allowed', { hint: SHALLOW_HINT });
+  }
+  if (options.allowFetchOriginBranchesAndTags) {
+    options.log?.info?.(`Syncing origin branches and tags${shallow ? ' (unshallowing the clone)' : ''}`);
+    ops.fetch(workTree, { unshallow: shallow });
+    if (ops.isShallow(workTree)) throw new ConfigError('git shallow clone is not allowed: the history is still shallow after fetching origin', { hint: SHALLOW_HINT });
+  }
+}
+
+/** werf never runs cleanup without git; the no-git hint of other commands (--dev, --loose-giterminism) does not apply. */
+export function cleanupNeedsGitError(projectDir: string): ConfigError {
+  return new ConfigError(`cleanup requires a git work tree: the project directory "${projectDir}" is in none`, {
+    hint: 'run cleanup in a clone of the project\'s repository (with its "origin" remote), or point --git-work-tree at one; ' +
+      '--dev and --loose-giterminism do not lift this: the keep policies need the git history',
   });
 }
 

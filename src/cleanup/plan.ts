@@ -13,7 +13,7 @@
 import type { CleanupKeepPolicy } from '../config/werf-config.js';
 import { isMetadataTag, MANAGED_IMAGE_PREFIX, managedImageTag, parseMetaTag, RECORD_LABELS } from '../stages/metadata.js';
 import { isMultiplatformTag, parseStageTag, SERVICE_LABELS } from '../stages/stage-id.js';
-import { keepByGitHistory, type GitReference, type MetaRecord } from './git-policy.js';
+import { hitKey, keepByGitHistory, type GitReference, type MetaRecord } from './git-policy.js';
 
 export interface LayerRef {
   digest: string;
@@ -177,17 +177,27 @@ function keepByPolicies(input: PlanInput, candidates: Candidates, keep: Keep): v
     for (const c of candidates.values()) if (c.what === 'stage' || c.what === 'index') keep(c.tag, 'cleanup.disable is set in werf.yaml');
   }
 
-  // (1) git history
+  // (1) git history. Only records of stages that exist count (werf leaves a record of a deleted stage out of
+  // the scan, so it does not use up a reference's `last`). A `meta-` record stays only when a kept stage was
+  // kept through it (werf's cleanupImageMetadata): without the git policy, or for any other record, it goes.
   if (input.references !== undefined && !input.disabled) {
     const metas: MetaRecord[] = [];
+    const metaTags = new Map<string, string>();
     for (const c of candidates.values()) {
       if (c.what !== 'meta') continue;
       const parsed = parseMetaTag(c.tag);
       if (parsed === undefined) continue;
+      const stage = candidates.get(parsed.stageId);
+      if (stage === undefined || (stage.what !== 'stage' && stage.what !== 'index')) continue;
       metas.push({ imageKey: parsed.nameHash, imageName: c.facts.labels?.[RECORD_LABELS.imageName] ?? parsed.nameHash, commit: parsed.commit, stageId: parsed.stageId });
+      metaTags.set(hitKey(parsed.nameHash, parsed.commit, parsed.stageId), c.tag);
     }
     const byGit = keepByGitHistory({ policies: input.policies ?? [], references: input.references, metas, now: input.now });
-    for (const [stageId, why] of byGit) for (const reason of why) keep(stageId, reason);
+    for (const [stageId, why] of byGit.kept) for (const reason of why) keep(stageId, reason);
+    for (const key of byGit.hits) {
+      const tag = metaTags.get(key);
+      if (tag !== undefined) keep(tag, `the git history keeps ${parseMetaTag(tag)!.stageId} through commit ${parseMetaTag(tag)!.commit.slice(0, 12)}`);
+    }
   }
 
   // (2) built within the last N hours (the timestamp is in the tag); an index with such a platform stage too
@@ -220,8 +230,8 @@ function keepByPolicies(input: PlanInput, candidates: Candidates, keep: Keep): v
 }
 
 /**
- * (4) Whatever a kept stage needs stays: its parent (`slipway.io/parent-stage-id`, transitively), the platform
- * stages of a kept index; and a `meta-` record stays while the stage it links to stays.
+ * (4) Whatever a kept stage needs stays: its parent (`slipway.io/parent-stage-id`, transitively) and the
+ * platform stages of a kept index. (A `meta-` record does not stay because its stage does: see (1).)
  */
 function closeOverDependencies(candidates: Candidates, reasons: Map<string, string[]>, keep: Keep, tagsByDigest: Map<string, string[]>): void {
   const queue = [...reasons.keys()];
@@ -240,9 +250,5 @@ function closeOverDependencies(candidates: Candidates, reasons: Map<string, stri
       }
     }
   }
-  for (const c of candidates.values()) {
-    if (c.what !== 'meta') continue;
-    const linked = parseMetaTag(c.tag)?.stageId;
-    if (linked !== undefined && reasons.has(linked)) keep(c.tag, `links commit ${parseMetaTag(c.tag)!.commit.slice(0, 12)} to kept ${linked}`);
-  }
+
 }

@@ -336,48 +336,92 @@ export function listWorkingTreeFiles(workTree: string): string[] {
 
 export interface GitReferenceInfo {
   kind: 'branch' | 'tag';
-  /** The branch name without `refs/heads/` or `refs/remotes/origin/`, or the tag name without `refs/tags/`. */
+  /** The branch name without `refs/remotes/origin/`, or the tag name without `refs/tags/`. */
   name: string;
   /** The commit the reference points at (an annotated tag peeled to its commit). */
   commit: string;
-  /** That commit's committer date. */
+  /**
+   * When the reference was made, as werf dates it for `references.limit`: the commit's committer date for a
+   * branch and a lightweight tag, the tagger date of an annotated tag (a release tagged today on an old commit
+   * is today's release).
+   */
   date: Date;
+  /** The committer date of `commit` (what `imagesPerReference.in` and the order of images go by). */
+  commitDate: Date;
 }
 
 /**
- * Branches and tags with the commit each points at and that commit's date, for cleanup's keep policies.
- * Branches come from `origin` (werf scans the origin remote's branches) and from the local heads; a branch
- * that exists in both is taken from `origin`. Tags that do not point at a commit (a tag of a tree or a blob)
- * are left out; so is `origin/HEAD`.
+ * The references cleanup's keep policies see, as werf's ReferencesToScan lists them
+ * (pkg/cleaning/git_history_based_cleanup/reference_to_scan.go): the `origin` remote-tracking branches and
+ * the tags. Local branches are not references: a branch that was never pushed keeps nothing. Tags that do not
+ * lead to a commit (a tag of a tree or a blob) are left out; so is `origin/HEAD`.
  */
 export function listReferences(workTree: string): GitReferenceInfo[] {
+  // `creatordate` is the tagger date of a tag object and the committer date of a commit; `*` peels one level.
   const output = git(workTree, [
     'for-each-ref',
-    '--format=%(refname)%00%(objecttype)%00%(objectname)%00%(committerdate:unix)%00%(*objecttype)%00%(*objectname)%00%(*committerdate:unix)',
-    'refs/heads',
+    '--format=%(refname)%00%(objecttype)%00%(objectname)%00%(creatordate:unix)%00%(*objecttype)%00%(*objectname)%00%(*committerdate:unix)',
     'refs/remotes/origin',
     'refs/tags',
   ]).toString('utf8');
-  const branches = new Map<string, GitReferenceInfo & { remote: boolean }>();
-  const tags: GitReferenceInfo[] = [];
+  const references: GitReferenceInfo[] = [];
   for (const line of output.split('\n')) {
     if (line === '') continue;
-    const [ref = '', type = '', object = '', time = '', peeledType = '', peeled = '', peeledTime = ''] = line.split('\0');
-    const commit = type === 'commit' ? object : peeledType === 'commit' ? peeled : undefined;
-    const seconds = type === 'commit' ? time : peeledTime;
-    if (commit === undefined || seconds === '') continue;
-    const date = new Date(Number(seconds) * 1000);
-    if (ref.startsWith('refs/tags/')) {
-      tags.push({ kind: 'tag', name: ref.slice('refs/tags/'.length), commit, date });
+    const [ref = '', type = '', object = '', created = '', peeledType = '', peeled = '', peeledTime = ''] = line.split('\0');
+    let commit: string | undefined;
+    let commitSeconds: string;
+    if (type === 'commit') {
+      commit = object;
+      commitSeconds = created;
+    } else if (type === 'tag' && peeledType === 'commit') {
+      commit = peeled;
+      commitSeconds = peeledTime;
+    } else if (type === 'tag' && peeledType === 'tag') {
+      // A tag of a tag: git peels one level in the format; resolve the commit with rev-parse.
+      const resolved = runGit(workTree, ['rev-parse', '-q', '--verify', `${object}^{commit}`]);
+      if (resolved.status !== 0) continue;
+      commit = resolved.stdout.toString('utf8').trim();
+      commitSeconds = git(workTree, ['show', '-s', '--no-show-signature', '--format=%ct', commit]).toString('utf8').trim();
+    } else {
       continue;
     }
-    const remote = ref.startsWith('refs/remotes/origin/');
-    const name = remote ? ref.slice('refs/remotes/origin/'.length) : ref.slice('refs/heads/'.length);
-    if (remote && name === 'HEAD') continue;
-    const existing = branches.get(name);
-    if (existing === undefined || (remote && !existing.remote)) branches.set(name, { kind: 'branch', name, commit, date, remote });
+    if (created === '' || commitSeconds === '') continue;
+    const date = new Date(Number(created) * 1000);
+    const commitDate = new Date(Number(commitSeconds) * 1000);
+    if (ref.startsWith('refs/tags/')) {
+      references.push({ kind: 'tag', name: ref.slice('refs/tags/'.length), commit, date, commitDate });
+      continue;
+    }
+    const name = ref.slice('refs/remotes/origin/'.length);
+    if (name === 'HEAD') continue;
+    references.push({ kind: 'branch', name, commit, date, commitDate });
   }
-  return [...[...branches.values()].map(({ remote: _remote, ...info }) => info), ...tags];
+  return references;
+}
+
+/** `git rev-parse --is-shallow-repository`: whether the repository is a shallow clone (partial history). */
+export function isShallowRepository(workTree: string): boolean {
+  return git(workTree, ['rev-parse', '--is-shallow-repository']).toString('utf8').trim() === 'true';
+}
+
+/** The URL of the `origin` remote, or undefined when there is none. */
+export function originUrl(workTree: string): string | undefined {
+  const result = runGit(workTree, ['config', '--get', 'remote.origin.url']);
+  if (result.status !== 0) return undefined;
+  const url = result.stdout.toString('utf8').trim();
+  return url === '' ? undefined : url;
+}
+
+/**
+ * What werf's `SyncWithOrigin` does before cleanup (pkg/git_repo/local.go, pkg/true_git/repository.go): fetch
+ * every origin branch into `refs/remotes/origin/*` and every origin tag, pruning remote-tracking branches and
+ * tags that origin no longer has, and with `unshallow` fetch the whole history. This writes to the repository.
+ */
+export function fetchOriginBranchesAndTags(workTree: string, options: { unshallow: boolean }): void {
+  git(workTree, [
+    'fetch', ...(options.unshallow ? ['--unshallow'] : []), '--prune', '--prune-tags', '--no-recurse-submodules',
+    'origin', '+refs/heads/*:refs/remotes/origin/*',
+  ]);
 }
 
 export interface HistoryCommit {

@@ -175,13 +175,20 @@ export function uncommittedFilesError(paths: readonly string[], purpose: FilePur
   return new ProjectFileError('uncommitted', paths, message, `${DEV_MODE_NOTE}${allow}\n\n${GITERMINISM_NOTE}`);
 }
 
+/** No git work tree around the project (commands that cannot work without git replace the hint). */
+export class NoGitWorkTreeError extends ConfigError {
+  constructor(readonly projectDir: string, message: string, hint: string) {
+    super(message, { hint });
+  }
+}
+
 /** The no-git-work-tree error of werf's `common.GetGiterminismManager`, for the absolute project dir. */
-export function noGitWorkTreeError(absDir: string): ConfigError {
-  return new ConfigError(
+export function noGitWorkTreeError(absDir: string): NoGitWorkTreeError {
+  return new NoGitWorkTreeError(
+    absDir,
+
     `slipway requires a git work tree for the project to exist: unable to find a valid .git in the current directory "${absDir}" or parent directories, you may also specify git work tree explicitly with --git-work-tree option (or SLIPWAY_GIT_WORK_TREE / WERF_GIT_WORK_TREE env var)`,
-    {
-      hint: 'initialise a repository and commit the project ("git init && git add -A && git commit"), or use --dev or --loose-giterminism to read the files as they are',
-    },
+    'initialise a repository and commit the project ("git init && git add -A && git commit"), or use --dev or --loose-giterminism to read the files as they are',
   );
 }
 

@@ -104,7 +104,10 @@ beforeAll(async () => {
   otherRepo = `cleanup/exported-${randomBytes(3).toString('hex')}`;
 
   project = await mkdtemp(join(tmpdir(), 'slipway-cleanup-'));
+  // cleanup counts origin's branches only (werf's rule): the project has a bare origin and pushes to it.
+  await git(workDir, 'init', '-q', '--bare', 'origin.git');
   await git(project, 'init', '-q', '-b', 'main');
+  await git(project, 'remote', 'add', 'origin', join(workDir, 'origin.git'));
   await write(project, {
     'werf.yaml': WERF_YAML,
     'app.Dockerfile': 'FROM scratch\nCOPY base.txt /base.txt\nCOPY app.txt /app.txt\nCMD ["/app"]\n',
@@ -115,6 +118,7 @@ beforeAll(async () => {
   });
   await git(project, 'add', '-A');
   await git(project, 'commit', '-qm', 'A');
+  await git(project, 'push', '-q', 'origin', 'main');
   await build('A');
 
   // An export of app v1 into --repo and into another repository, made while its stages exist; its layers are
@@ -124,16 +128,19 @@ beforeAll(async () => {
 
   await write(project, { 'app.txt': `app v2 ${randomBytes(2000).toString('hex')}\n` });
   await git(project, 'commit', '-qam', 'B');
+  await git(project, 'push', '-q', 'origin', 'main');
   await build('B');
 
   await git(project, 'checkout', '-q', '-b', 'feature');
   await write(project, { 'tools.txt': 'tools v2\n' });
   await git(project, 'commit', '-qam', 'C');
+  await git(project, 'push', '-q', 'origin', 'feature');
   await build('C');
 
   await git(project, 'checkout', '-q', 'main');
   await write(project, { 'app.txt': `app v3 ${randomBytes(2000).toString('hex')}\n` });
   await git(project, 'commit', '-qam', 'D');
+  await git(project, 'push', '-q', 'origin', 'main');
   await build('D');
 
   const exportD = await slipway(project, ['export', '--repo', repo(), '--tag', `${repo()}:exported-%image%`, '--tag', `${registry.host}/${otherRepo}:%image%`]);
@@ -225,8 +232,11 @@ describe('without --repo: the local stages storage', () => {
   it('cleanup and purge work on the OCI layout and spare a foreign image under a stage-shaped tag', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'slipway-cleanup-local-'));
     try {
+      await git(workDir, 'init', '-q', '--bare', 'local-origin.git');
       await git(dir, 'init', '-q', '-b', 'main');
-      await write(dir, { 'werf.yaml': 'project: cleanuplocal\nconfigVersion: 1\n---\nimage: one\ndockerfile: one.Dockerfile\n', 'one.Dockerfile': 'FROM scratch\nCOPY one.txt /one.txt\n', 'one.txt': 'v1\n' });
+      await git(dir, 'remote', 'add', 'origin', join(workDir, 'local-origin.git'));
+      const werfYaml = 'project: cleanuplocal\nconfigVersion: 1\ncleanup:\n  keepPolicies:\n  - references:\n      branch: main\n    imagesPerReference:\n      last: 2\n---\nimage: one\ndockerfile: one.Dockerfile\n';
+      await write(dir, { 'werf.yaml': werfYaml, 'one.Dockerfile': 'FROM scratch\nCOPY one.txt /one.txt\n', 'one.txt': 'v1\n' });
       await git(dir, 'add', '-A');
       await git(dir, 'commit', '-qm', 'one');
       const first = await slipway(dir, ['build']);
@@ -239,6 +249,7 @@ describe('without --repo: the local stages storage', () => {
       const v2 = imageTags(second.stderr).one!;
       await write(dir, { 'one.txt': 'v3\n' });
       await git(dir, 'commit', '-qam', 'three');
+      await git(dir, 'push', '-q', 'origin', 'main');
       const third = await slipway(dir, ['build']);
       expect(third.code, third.stderr).toBe(0);
       const v3 = imageTags(third.stderr).one!;
@@ -254,7 +265,7 @@ describe('without --repo: the local stages storage', () => {
       const cleanup = await slipway(dir, ['cleanup', '--keep-stages-built-within-last-n-hours', '0']);
       expect(cleanup.code, cleanup.stderr).toBe(0);
       const afterCleanup = await localTags();
-      // werf's default policies: two images of main.
+      // keepPolicies: two images of origin/main (fetched by cleanup itself: the push came after the builds).
       expect(afterCleanup).toContain(v3);
       expect(afterCleanup).toContain(v2);
       expect(afterCleanup).not.toContain(v1);

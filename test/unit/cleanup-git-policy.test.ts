@@ -1,6 +1,6 @@
 // werf's git-history policy, pure: reference selection (limit last/in/operator) and images per reference.
 import { describe, expect, it } from 'vitest';
-import { applyLimit, defaultKeepPolicies, keepByGitHistory, selectReferences, type GitReference } from '../../src/cleanup/git-policy.js';
+import { applyReferencesLimit as applyLimit, defaultKeepPolicies, keepByGitHistory, selectReferences, type GitReference } from '../../src/cleanup/git-policy.js';
 import type { CleanupKeepPolicy, CleanupLimit } from '../../src/config/werf-config.js';
 
 const HOUR = 3_600_000;
@@ -10,12 +10,18 @@ const lim = (last: number | undefined, hours?: number, operator?: 'And' | 'Or'):
 const branchRef = (name: string, hoursAgo: number, commits: [string, number][] = []): GitReference =>
   ({ kind: 'branch', name, time: NOW - hoursAgo * HOUR, commits: commits.map(([c, h]) => ({ hash: c.repeat(40), time: NOW - h * HOUR })) });
 
-describe('applyLimit', () => {
+// werf pkg/cleaning/git_history_based_cleanup/reference_to_scan.go applyReferencesLimit; pkg/config/meta_cleanup.go
+// (references.limit.last defaults to -1, operator to And).
+describe('applyReferencesLimit', () => {
   const items = [1, 10, 100, 200]; // hours ago, newest first
   const time = (h: number): number => NOW - h * HOUR;
   it('last, in, And, Or, no limit', () => {
     expect(applyLimit(items, lim(2), time, NOW)).toEqual([1, 10]);
     expect(applyLimit(items, lim(undefined, 50), time, NOW)).toEqual([1, 10]);
+    // Or with no count limit: the unlimited `last` side keeps everything.
+    expect(applyLimit(items, lim(undefined, 50, 'Or'), time, NOW)).toEqual(items);
+    // `in` is strict: a reference exactly `in` old is out.
+    expect(applyLimit(items, lim(undefined, 10), time, NOW)).toEqual([1]);
     expect(applyLimit(items, lim(3, 50), time, NOW)).toEqual([1, 10]);
     expect(applyLimit(items, lim(3, 50, 'And'), time, NOW)).toEqual([1, 10]);
     expect(applyLimit(items, lim(3, 5, 'Or'), time, NOW)).toEqual([1, 10, 100]);
@@ -49,13 +55,16 @@ describe('keepByGitHistory', () => {
       references: { branch: { source: 'main', regex: /^main$/ }, tag: undefined, limit: undefined },
       imagesPerReference: lim(2),
     };
-    const kept = keepByGitHistory({ policies: [policy], references: [main], metas, now: NOW });
+    const kept = keepByGitHistory({ policies: [policy], references: [main], metas, now: NOW }).kept;
     expect([...kept.keys()].sort()).toEqual(['S2', 'S3', 'T1']);
     // Default imagesPerReference: one image.
-    const one = keepByGitHistory({ policies: [{ ...policy, imagesPerReference: undefined }], references: [main], metas, now: NOW });
+    const one = keepByGitHistory({ policies: [{ ...policy, imagesPerReference: undefined }], references: [main], metas, now: NOW }).kept;
     expect([...one.keys()].sort()).toEqual(['S3', 'T1']);
-    // imagesPerReference.in: only commits within the window.
-    const recent = keepByGitHistory({ policies: [{ ...policy, imagesPerReference: lim(-1, 2.5) }], references: [main], metas, now: NOW });
+    // imagesPerReference.in with last -1: every stage with a commit within the window.
+    const recent = keepByGitHistory({ policies: [{ ...policy, imagesPerReference: lim(-1, 2.5) }], references: [main], metas, now: NOW }).kept;
     expect([...recent.keys()].sort()).toEqual(['S2', 'S3']);
+    // imagesPerReference.in without last: werf's last defaults to 1 (pkg/config/meta_cleanup.go).
+    const inOnly = keepByGitHistory({ policies: [{ ...policy, imagesPerReference: lim(undefined, 2.5) }], references: [main], metas, now: NOW }).kept;
+    expect([...inOnly.keys()].sort()).toEqual(['S3']);
   });
 });

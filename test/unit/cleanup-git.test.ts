@@ -1,4 +1,4 @@
-// The git queries cleanup's keep policies use: branches (local and origin) and tags with their commit dates,
+// The git queries cleanup's keep policies use: origin branches and tags with their dates,
 // and `git rev-list` histories; also readGitReferences, which joins them.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,24 +31,28 @@ describe('listReferences / revList', () => {
     const a = commit('a', '2030-01-01T00:00:00Z');
     const b = commit('b', '2030-01-02T00:00:00Z');
     git('tag', 'light', a);
-    git('tag', '-a', '-m', 'annotated', 'v1', b);
+    // The tag object is dated 2030-02-01, after its commit: werf dates an annotated tag by its tagger date.
+    execFileSync('git', ['-c', 'user.email=t@e.org', '-c', 'user.name=t', 'tag', '-a', '-m', 'annotated', 'v1', b], { cwd: dir, env: { ...process.env, GIT_COMMITTER_DATE: '2030-02-01T00:00:00Z' } });
     git('checkout', '-q', '-b', 'feature', a);
     const c = commit('c', '2030-01-03T00:00:00Z');
-    // An origin remote-tracking branch wins over the local branch of the same name.
+    // Only origin's remote-tracking branches are references (werf reference_to_scan.go): the local main and
+    // feature are not, origin/HEAD is not.
     git('update-ref', 'refs/remotes/origin/main', a);
     git('update-ref', 'refs/remotes/origin/HEAD', a);
 
-    const refs = listReferences(dir).map((r) => ({ ...r, date: r.date.toISOString() }));
+    const refs = listReferences(dir).map((r) => ({ ...r, date: r.date.toISOString(), commitDate: r.commitDate.toISOString() }));
     expect(refs).toEqual(expect.arrayContaining([
-      { kind: 'branch', name: 'main', commit: a, date: '2030-01-01T00:00:00.000Z' },
-      { kind: 'branch', name: 'feature', commit: c, date: '2030-01-03T00:00:00.000Z' },
-      { kind: 'tag', name: 'light', commit: a, date: '2030-01-01T00:00:00.000Z' },
-      { kind: 'tag', name: 'v1', commit: b, date: '2030-01-02T00:00:00.000Z' },
+      { kind: 'branch', name: 'main', commit: a, date: '2030-01-01T00:00:00.000Z', commitDate: '2030-01-01T00:00:00.000Z' },
+      { kind: 'tag', name: 'light', commit: a, date: '2030-01-01T00:00:00.000Z', commitDate: '2030-01-01T00:00:00.000Z' },
+      { kind: 'tag', name: 'v1', commit: b, date: '2030-02-01T00:00:00.000Z', commitDate: '2030-01-02T00:00:00.000Z' },
     ]));
-    expect(refs).toHaveLength(4);
+    expect(refs).toHaveLength(3);
     expect(revList(dir, c).map((x) => x.hash)).toEqual([c, a]);
     expect(revList(dir, b).map((x) => [x.hash, x.date.toISOString()])).toEqual([[b, '2030-01-02T00:00:00.000Z'], [a, '2030-01-01T00:00:00.000Z']]);
     const joined = readGitReferences(dir);
-    expect(joined.find((r) => r.name === 'v1')).toMatchObject({ kind: 'tag', time: Date.parse('2030-01-02T00:00:00Z'), commits: [{ hash: b }, { hash: a }] });
+    // A tag stands for its commit alone (werf scans a tag one commit deep); a branch for its history.
+    expect(joined.find((r) => r.name === 'v1')).toEqual({ kind: 'tag', name: 'v1', time: Date.parse('2030-02-01T00:00:00Z'), commits: [{ hash: b, time: Date.parse('2030-01-02T00:00:00Z') }] });
+    expect(joined.find((r) => r.name === 'main')).toMatchObject({ kind: 'branch', commits: [{ hash: a }] });
+    expect(joined.map((r) => r.name).sort()).toEqual(['light', 'main', 'v1']);
   });
 });

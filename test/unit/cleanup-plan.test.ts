@@ -95,7 +95,7 @@ describe('cleanup plan: keep', () => {
     expect(deleted(plan(tags))).toEqual([]);
   });
 
-  it('keeps meta- records of kept stages and managed-image records of images in werf.yaml', () => {
+  it('without the git policy deletes every meta- record (werf purges them), keeps managed-image records of images in werf.yaml', () => {
     const kept = stage('1', 1);
     const gone = stage('2', 100);
     const commit = 'c'.repeat(40);
@@ -109,7 +109,9 @@ describe('cleanup plan: keep', () => {
       image(managedImageTag('old'), dg(7), ours({ 'slipway.io/image-name': 'old' })),
     ];
     const p = plan(tags, { imageNames: ['app'] });
-    expect(deleted(p)).toEqual([gone, metaGone, metaOrphan, managedImageTag('old')].sort());
+    // werf pkg/cleaning/cleanup.go: with the git-history policy off, purgeImageMetadata deletes every record,
+    // also that of a stage kept for another reason.
+    expect(deleted(p)).toEqual([gone, metaKept, metaGone, metaOrphan, managedImageTag('old')].sort());
     expect(reasonsOf(p, managedImageTag('app'))).toEqual(['image app is in werf.yaml']);
     expect(deleted(plan(tags, { imageNames: undefined }))).not.toContain(managedImageTag('old'));
   });
@@ -174,8 +176,9 @@ describe('cleanup plan: git history', () => {
     ];
     const main: GitReference = { kind: 'branch', name: 'main', time: NOW - 100 * HOUR, commits: commits(['d', 100], ['e', 150], ['b', 200], ['a', 300]) };
     const p = plan(tags, { references: [main], keepBuiltWithinHours: 0 });
-    // main: 2 images (the default policy for main/master/...); the "most active branches" policy wants 168h.
-    expect(deleted(p)).toEqual([v1, metaTag('app', 'a'.repeat(40), v1)].sort());
+    // main: 10 images (werf's code for main/master/staging/production; its docs say 2), so all three stay;
+    // the "most active branches" policy wants 168h and main is older.
+    expect(deleted(p)).toEqual([]);
     expect(reasonsOf(p, v3)[0]).toMatch(/^git history: branch main, image app at commit d{12}/);
     // A tag keeps one image.
     const tag: GitReference = { kind: 'tag', name: 'v1.0', time: NOW - 300 * HOUR, commits: commits(['a', 300]) };

@@ -2,8 +2,9 @@
 // that the keep policies no longer need (werf-reference.md §6; src/cleanup/). Exported images are never touched:
 // only tags shaped like stages or records whose config carries this project's `slipway` label are candidates.
 
-import { runCleanup, readGitReferences, readKeepList, type CleanupResult, type PlannedTag } from '../../cleanup/index.js';
-import { loadProject } from '../../config/load-config.js';
+import { cleanupNeedsGitError, prepareGitHistory, runCleanup, readGitReferences, readKeepList, type CleanupResult, type PlannedTag } from '../../cleanup/index.js';
+import { loadProject, type LoadedProject, type LoadWerfConfigOptions } from '../../config/load-config.js';
+import { NoGitWorkTreeError } from '../../config/project-files.js';
 import { openStagesStorage } from '../../stages/index.js';
 import { defineCommand, type CliIo } from '../command.js';
 import type { Logger } from '../log.js';
@@ -24,14 +25,21 @@ export const cleanupCommand = defineCommand({
     ...CONFIG_OPTION_NAMES, ...REGISTRY_OPTION_NAMES, 'repo', 'homeDir', 'keepStagesBuiltWithinLastNHours', 'dryRun', 'keepList',
   ],
   async run({ options, log, io, env }) {
-    const { config, files } = loadProject(configLoadOptions(options, env));
+    const { config, files } = loadCleanupProject(configLoadOptions(options, env));
+    // werf never runs cleanup without git, not even with --dev or --loose-giterminism (which let the
+    // configuration be read from plain files): without the history, the keep policies would keep nothing.
+    if (files.workTree === undefined) throw cleanupNeedsGitError(files.projectDir);
     const meta = config.cleanup;
     const keepList = await readKeepList(options.keepList);
     const hours = meta.disableBuiltWithinLastNHoursPolicy ? undefined : (options.keepStagesBuiltWithinLastNHours ?? meta.keepImagesBuiltWithinLastNHours);
     let references: ReturnType<typeof readGitReferences> | undefined;
     if (!meta.disable && !meta.disableGitHistoryBasedPolicy) {
-      if (files.workTree === undefined) log.warn('the project is not in a git work tree: the git-history keep policy is skipped');
-      else references = readGitReferences(files.workTree);
+      prepareGitHistory(files.workTree, {
+        allowFetchOriginBranchesAndTags: config.gitWorktree.allowFetchOriginBranchesAndTags,
+        allowUnshallow: config.gitWorktree.allowUnshallow,
+        log: { info: (message) => log.info(message) },
+      });
+      references = readGitReferences(files.workTree);
     }
     const client = registryClientFor(options, env, log);
     try {
@@ -53,6 +61,16 @@ export const cleanupCommand = defineCommand({
     }
   },
 });
+
+/** loadProject, with the no-git error's hint (--dev, --loose-giterminism) replaced: those do not help cleanup. */
+function loadCleanupProject(options: LoadWerfConfigOptions): LoadedProject {
+  try {
+    return loadProject(options);
+  } catch (error) {
+    if (error instanceof NoGitWorkTreeError) throw cleanupNeedsGitError(error.projectDir);
+    throw error;
+  }
+}
 
 export function cleanupLog(log: Logger): { deleted(entry: PlannedTag): void; warn(message: string): void } {
   return {
