@@ -413,14 +413,15 @@ export function originUrl(workTree: string): string | undefined {
 }
 
 /**
- * What werf's `SyncWithOrigin` does before cleanup (pkg/git_repo/local.go, pkg/true_git/repository.go): fetch
- * every origin branch into `refs/remotes/origin/*` and every origin tag, pruning remote-tracking branches and
- * tags that origin no longer has, and with `unshallow` fetch the whole history. This writes to the repository.
+ * The very command werf's `SyncWithOrigin` runs before cleanup (pkg/git_repo/local.go, pkg/true_git/repository.go):
+ * fetch every origin branch into `refs/remotes/origin/*`, pruning remote-tracking branches origin no longer has,
+ * and with `unshallow` the whole history. Tags come along by git's automatic tag following (tags of fetched
+ * commits). `--prune-tags` is werf's; with the explicit refspec git does not prune local tags, so a local tag
+ * stays and counts, as in werf. This writes to the repository.
  */
 export function fetchOriginBranchesAndTags(workTree: string, options: { unshallow: boolean }): void {
   git(workTree, [
-    'fetch', ...(options.unshallow ? ['--unshallow'] : []), '--prune', '--prune-tags', '--no-recurse-submodules',
-    'origin', '+refs/heads/*:refs/remotes/origin/*',
+    'fetch', ...(options.unshallow ? ['--unshallow'] : []), '--prune', '--prune-tags', 'origin', '+refs/heads/*:refs/remotes/origin/*',
   ]);
 }
 
