@@ -21,7 +21,24 @@ declare -A PROVIDER=(
   # user-mode network of the default --network.
   [runc]=runc
   [slirp4netns]=slirp4netns
+  # the static chroot-escape probe of test/integration/run-escape.test.ts (libc6-dev: see below)
+  [gcc]=gcc
 )
+
+# The escape probes run Slipway rootless as this unprivileged user (the tests run as root).
+PROBE_USER=slipway-probe
+ensure_probe_user() {
+  if ! id -u "$PROBE_USER" >/dev/null 2>&1; then
+    echo "install-deps: creating the user $PROBE_USER (rootless escape probes)"
+    "${SUDO[@]}" useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$PROBE_USER"
+  fi
+  # Rootless RUN's default network: slirp4netns, started by that user, opens /dev/net/tun. Debian's udev
+  # makes it 0666; machines without udev (minimal VMs) leave the kernel's 0600.
+  if tun_closed; then
+    echo "install-deps: chmod 0666 /dev/net/tun (as Debian's udev sets it)"
+    "${SUDO[@]}" chmod 0666 /dev/net/tun
+  fi
+}
 
 missing=()
 for bin in "${!PROVIDER[@]}"; do
@@ -30,19 +47,29 @@ for bin in "${!PROVIDER[@]}"; do
   fi
 done
 
-if [ "${#missing[@]}" -eq 0 ]; then
-  echo "install-deps: all test tools present"
-  exit 0
+# gcc -static links against libc.a, which only libc6-dev has.
+if ! printf 'int main(void){return 0;}\n' | gcc -static -x c -o /dev/null - >/dev/null 2>&1; then
+  missing+=(libc6-dev)
 fi
 
+tun_closed() { [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; }
+needs_root=0
+if [ "${#missing[@]}" -ne 0 ] || ! id -u "$PROBE_USER" >/dev/null 2>&1 || tun_closed; then needs_root=1; fi
+
 SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
+if [ "$(id -u)" -ne 0 ] && [ "$needs_root" -eq 1 ]; then
   if command -v sudo >/dev/null 2>&1; then
     SUDO=(sudo)
   else
-    echo "install-deps: missing packages ${missing[*]} and not root (no sudo); install them with apt-get" >&2
+    echo "install-deps: not root and no sudo: install ${missing[*]:-nothing more} with apt-get, create the user $PROBE_USER, chmod 0666 /dev/net/tun" >&2
     exit 1
   fi
+fi
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  ensure_probe_user
+  echo "install-deps: all test tools present"
+  exit 0
 fi
 
 # The docker-registry package ships an init script; on a machine without a
@@ -66,3 +93,4 @@ export DEBIAN_FRONTEND=noninteractive
 for bin in "${!PROVIDER[@]}"; do
   command -v "$bin" >/dev/null 2>&1 || { echo "install-deps: $bin still missing after install" >&2; exit 1; }
 done
+ensure_probe_user
