@@ -221,5 +221,21 @@ describe('sandbox', () => {
     const none = await runScript(links, { network: 'none' });
     expect(none.output).toBe('1: lo\n');
   });
+
+  it('never reads the host through a symlink of the layers below when it compares directories', async () => {
+    // The image's /a is a symlink to /etc; the command makes /a a directory with an `ssl` directory in it. Read
+    // through the lower view, a/ssl would be the host's /etc/ssl, whose files the merged view lacks: the diff
+    // would call a/ssl opaque.
+    if (!existsSync('/etc/ssl')) throw new Error('this test needs a host directory /etc/ssl (Debian has it)');
+    const stack = await stackOf(await busyboxLayer(), await layer([{ path: 'a', type: 'symlink', mode: 0o777, uid: 0, gid: 0, linkTarget: '/etc' }]));
+    const result = await runInSandbox<RunDiff>({
+      layers, stack, command: command('rm /a && mkdir -p /a/ssl && echo made'), output: () => undefined, inspect: diffRun,
+      runtime: () => findOciRuntime(undefined), note: () => undefined,
+    });
+    await rm(result.dir, { recursive: true, force: true });
+    expect(result.exitCode).toBe(0);
+    expect(result.value!.opaque).toEqual([]);
+    expect(result.value!.entries.map((e) => `${e.type}:${e.path}`).sort()).toEqual(['dir:a', 'dir:a/ssl']);
+  });
 });
 

@@ -47,7 +47,10 @@ export async function diffRun(view: SandboxView): Promise<RunDiff> {
   const skipped: string[] = [];
   const inodes = new Map<number, string>();
 
-  const walk = (dir: string): boolean => {
+  // `lowerIsDir`: every component of `dir` is a directory in the lower view too. Only then is the lower view
+  // looked into below it: a lower symlink on the way would be followed from the host's root (paths through
+  // /proc/<pid>/root resolve absolute links against the reader's root).
+  const walk = (dir: string, lowerIsDir: boolean): boolean => {
     let changed = false;
     const children = [...names(join(view.upper, dir))].sort().filter((name) => !view.stubs.has(joinPath(dir, name)));
     for (const name of children) {
@@ -60,7 +63,7 @@ export async function diffRun(view: SandboxView): Promise<RunDiff> {
         changed = true;
       } else if (st.isDirectory()) {
         const at = entries.length;
-        const lower = lstatOrUndefined(join(view.lower, path));
+        const lower = lowerIsDir ? lstatOrUndefined(join(view.lower, path)) : undefined;
         let isOpaque = false;
         if (lower?.isDirectory()) {
           const merged = names(join(view.merged, path));
@@ -72,7 +75,7 @@ export async function diffRun(view: SandboxView): Promise<RunDiff> {
             if (own === undefined || !isWhiteout(own)) isOpaque = true;
           }
         }
-        const inner = walk(path);
+        const inner = walk(path, lower?.isDirectory() === true);
         // A directory copied up only because something beneath it changed, or for a mount point, with the
         // same mode and owner as below and nothing left inside, is no change.
         const same = lower?.isDirectory() && (lower.mode & 0o7777) === base.mode && lower.uid === base.uid && lower.gid === base.gid;
@@ -104,6 +107,6 @@ export async function diffRun(view: SandboxView): Promise<RunDiff> {
     }
     return changed;
   };
-  walk('');
+  walk('', true);
   return { entries, opaque, skipped };
 }

@@ -19,8 +19,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
-import { chmod, lchown, lstat, mkdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { accessSync, constants, existsSync, lstatSync, rmdirSync, unlinkSync } from 'node:fs';
+import { chmod, lchown, lstat, mkdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BuildError } from '../../errors.js';
@@ -226,7 +226,7 @@ export async function runInSandbox<T>(options: SandboxOptions<T>): Promise<Sandb
     }
     child.stdin!.end();
     await exited;
-    for (const stub of [...stubs].sort().reverse()) await rm(join(upper, stub), { recursive: true, force: true });
+    removeStubs(upper, stubs);
     return { exitCode, tail: tail(), value, upper, dir };
   } catch (error) {
     kill('was stopped');
@@ -256,12 +256,25 @@ let fellBackToHost = false;
 function networkPlan(mode: NetworkMode, note: (message: string) => void): NetworkPlan {
   if (mode !== 'default') return { kind: mode };
   const binary = ['/usr/bin/slirp4netns', '/usr/local/bin/slirp4netns'].find((p) => existsSync(p));
-  if (binary !== undefined) return { kind: 'slirp', binary };
+  // slirp4netns opens /dev/net/tun as the invoking user; machines without udev leave it 0600.
+  const usable = binary !== undefined && (!rootless || canOpen('/dev/net/tun'));
+  if (usable) return { kind: 'slirp', binary };
   if (!fellBackToHost) {
     fellBackToHost = true;
-    note('slirp4netns is not installed: RUN uses the host\'s network (install slirp4netns for a network namespace of its own)');
+    note(binary === undefined
+      ? 'slirp4netns is not installed: RUN uses the host\'s network (install slirp4netns for a network namespace of its own)'
+      : 'slirp4netns cannot open /dev/net/tun as this user: RUN uses the host\'s network (chmod 0666 /dev/net/tun, as udev does)');
   }
   return { kind: 'host' };
+}
+
+function canOpen(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK | constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** slirp4netns is where the container's traffic leaves: 10.0.2.0/24 with DNS at 10.0.2.3, host loopback unreachable. */
@@ -479,6 +492,36 @@ async function ensureUpperParents(stack: readonly LayerDir[], upper: string, pat
     }
   }
   return created;
+}
+
+/**
+ * Remove the mount points Slipway made in the upper directory, deepest first, where they are still what it made
+ * (an empty directory or file, reached through real directories). The command may have moved them, or put a
+ * symlink to a host path in their place: a path is never followed through a symlink, and what is no longer a
+ * stub stays, as the command's own change. Nothing runs in the sandbox any more, so nothing changes meanwhile.
+ */
+export function removeStubs(upper: string, stubs: ReadonlySet<string>): void {
+  for (const stub of [...stubs].sort().reverse()) {
+    const parts = stub.split('/');
+    let path = upper;
+    let reachable = true;
+    for (const part of parts.slice(0, -1)) {
+      path = join(path, part);
+      if (lstatSync(path, { throwIfNoEntry: false })?.isDirectory() !== true) {
+        reachable = false;
+        break;
+      }
+    }
+    if (!reachable) continue;
+    const full = join(path, parts[parts.length - 1]!);
+    const st = lstatSync(full, { throwIfNoEntry: false });
+    try {
+      if (st?.isDirectory()) rmdirSync(full);
+      else if (st?.isFile() && st.size === 0) unlinkSync(full);
+    } catch {
+      // not empty: the command put something there, which is its change
+    }
+  }
 }
 
 async function hostResolvConf(): Promise<string> {
