@@ -320,9 +320,14 @@ describe('rootless: as an unprivileged user, a probe escapes unshare --user + ch
     await writeFile(argsFile, JSON.stringify({ work: userWork, chrootEscape, probes }));
     await chown(argsFile, user.uid, user.gid);
     // The secret is in args.json only for the runner to read: the runner removes the file first.
+    // The checkout may sit where the user cannot go (a CI clone under /root): it is bound, in a mount namespace of
+    // the runner's own, at a directory the user can reach.
+    const checkout = join(work, 'checkout');
+    await mkdir(checkout, { recursive: true, mode: 0o755 });
     const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn('/usr/bin/setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', process.execPath, '--import', 'tsx', 'test/support/escape-probe-runner.ts', argsFile], {
-        cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'],
+      const runner = ['/usr/bin/setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', process.execPath, '--import', 'tsx', 'test/support/escape-probe-runner.ts', argsFile];
+      const child = spawn('/usr/bin/unshare', ['--mount', '--propagation', 'private', '/bin/sh', '-c', 'mount --bind "$1" "$2" && cd "$2" && shift 2 && exec "$@"', 'sh', process.cwd(), checkout, ...runner], {
+        stdio: ['ignore', 'pipe', 'pipe'],
         env: { PATH: process.env.PATH ?? '', HOME: join(userWork, 'home'), SLIPWAY_HOME: join(userWork, 'home'), TMPDIR: join(userWork, 'tmp'),
           ...(process.env['SLIPWAY_ESCAPE_LOG'] ? { SLIPWAY_ESCAPE_LOG: '1' } : {}) },
       });
