@@ -10,8 +10,8 @@ export { copyImage, type CopyOptions, type CopyResult } from './store/copy-image
 export { openLocation, type ImageLocation } from './store/open-store.js';
 export { loadProject, loadWerfConfig, selectImages } from './config/index.js';
 export type { WerfConfig, WerfImage } from './config/index.js';
-export { buildImages, type BuildImagesOptions, type BuildResult, type BuiltImage } from './build/build-images.js';
-export { buildReport, type BuildReport } from './build/build-report.js';
+export { buildImages, type BuildImagesOptions, type BuildResult, type BuiltImage } from './builder/build-images.js';
+export { buildReport, type BuildReport } from './builder/build-report.js';
 export { openStagesStorage, StagesStorage } from './stages/index.js';
 export { exportImages, type ExportImagesOptions, type ExportSource, type ExportedDestination } from './export/export-images.js';
 export { relabel, type ExportEdit } from './export/relabel.js';

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
-import { readFileFromImage, readImageFiles } from '../../src/build/layer/image-files.js';
+import { readFileFromImage, readImageFiles } from '../../src/builder/layer/image-files.js';
 import { staticCredentials } from '../../src/registry/auth/credentials.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { RegistryStore } from '../../src/store/registry-store.js';

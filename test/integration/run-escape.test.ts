@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
-import type { LayerDir, LayerDirs } from '../../src/build/run/layer-dirs.js';
+import type { LayerDir, LayerDirs } from '../../src/builder/run/layer-dirs.js';
 import { busyboxBase } from '../support/busybox-base.js';
 import { uniqueRepo } from '../support/images.js';
 import { registries } from '../support/registries.js';
@@ -192,7 +192,7 @@ const victimFiles = async (v: string): Promise<string[]> => (await readdir(v, { 
 
 // A RUN may move the mount-point stubs Slipway made (the missing parents of a mount target) and put a symlink to
 // a host directory in their place; removing the stubs afterwards must not follow it (removeStubs in
-// src/build/run/sandbox.ts once deleted <host dir>/etc here).
+// src/builder/run/sandbox.ts once deleted <host dir>/etc here).
 describe('as root: a RUN that swaps a stub directory for a symlink to a host directory', () => {
   let v: string;
   let result: ProbeResult;

@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pack as tarPack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLayer, type LayerEntry } from '../../src/build/layer/index.js';
-import { LayerDirs, visibleChildren, visibleStat, type LayerDir } from '../../src/build/run/layer-dirs.js';
-import { diffRun, type RunDiff } from '../../src/build/run/run-diff.js';
-import { findOciRuntime } from '../../src/build/run/oci-runtime.js';
-import { runInSandbox, type SandboxCommand } from '../../src/build/run/sandbox.js';
+import { createLayer, type LayerEntry } from '../../src/builder/layer/index.js';
+import { LayerDirs, visibleChildren, visibleStat, type LayerDir } from '../../src/builder/run/layer-dirs.js';
+import { diffRun, type RunDiff } from '../../src/builder/run/run-diff.js';
+import { findOciRuntime } from '../../src/builder/run/oci-runtime.js';
+import { runInSandbox, type SandboxCommand } from '../../src/builder/run/sandbox.js';
 import type { Descriptor } from '../../src/oci/index.js';
 import type { ImageStore } from '../../src/store/image-store.js';
 

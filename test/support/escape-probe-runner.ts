@@ -1,5 +1,5 @@
 // Subprocess entry point of test/integration/run-escape.test.ts for Slipway's rootless mode: started as an
-// unprivileged user (setpriv), so that src/build/run/privileges.ts decides `rootless` at load. Builds the
+// unprivileged user (setpriv), so that src/builder/run/privileges.ts decides `rootless` at load. Builds the
 // probe layer in a cache of its own and runs each probe with runInSandbox.
 //
 //   node --import tsx test/support/escape-probe-runner.ts <args.json>

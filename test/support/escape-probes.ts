@@ -12,10 +12,10 @@ import { chmod, copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/pr
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
-import { createLayer, type LayerEntry } from '../../src/build/layer/index.js';
-import { LayerDirs, type LayerDir } from '../../src/build/run/layer-dirs.js';
-import { findOciRuntime } from '../../src/build/run/oci-runtime.js';
-import { runInSandbox, type NetworkMode, type SandboxMount } from '../../src/build/run/sandbox.js';
+import { createLayer, type LayerEntry } from '../../src/builder/layer/index.js';
+import { LayerDirs, type LayerDir } from '../../src/builder/run/layer-dirs.js';
+import { findOciRuntime } from '../../src/builder/run/oci-runtime.js';
+import { runInSandbox, type NetworkMode, type SandboxMount } from '../../src/builder/run/sandbox.js';
 import type { Descriptor } from '../../src/oci/index.js';
 import type { ImageStore } from '../../src/store/image-store.js';
 
@@ -357,7 +357,7 @@ export async function runProbe(layers: LayerDirs, stack: readonly LayerDir[], pr
     res.secretDuring = scanning ? await scanning : ['(the command never said SECRET-READ)'];
     res.secretAfter = await filesContaining([...(probe.scanDirs ?? []), result.dir], probe.secret.value);
   }
-  const { removeTree } = await import('../../src/build/run/privileges.js');
+  const { removeTree } = await import('../../src/builder/run/privileges.js');
   await removeTree(result.dir);
   return res;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { applyMetadataInstruction, cloneConfig, containerConfig } from '../../src/build/image-config.js';
-import { expandInstruction } from '../../src/build/dockerfile/expand.js';
-import { parseDockerfile } from '../../src/build/dockerfile/parse.js';
+import { applyMetadataInstruction, cloneConfig, containerConfig } from '../../src/builder/image-config.js';
+import { expandInstruction } from '../../src/builder/dockerfile/expand.js';
+import { parseDockerfile } from '../../src/builder/dockerfile/parse.js';
 import type { ImageConfig } from '../../src/oci/index.js';
 
 /** Apply every instruction after FROM of a one-stage Dockerfile to `base`. */

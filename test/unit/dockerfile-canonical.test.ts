@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseDockerfile } from '../../src/build/dockerfile/parse.js';
-import { canonicalInstruction, normalizeShellText } from '../../src/build/dockerfile/canonical.js';
-import { createStageScope, planStages } from '../../src/build/dockerfile/plan.js';
-import type { Instruction } from '../../src/build/dockerfile/types.js';
+import { parseDockerfile } from '../../src/builder/dockerfile/parse.js';
+import { canonicalInstruction, normalizeShellText } from '../../src/builder/dockerfile/canonical.js';
+import { createStageScope, planStages } from '../../src/builder/dockerfile/plan.js';
+import type { Instruction } from '../../src/builder/dockerfile/types.js';
 
 const amd64 = { os: 'linux', architecture: 'amd64' };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ShellLex, expandWord, expandWords } from '../../src/build/dockerfile/shell-lex.js';
-import { ShellExpansionError } from '../../src/build/dockerfile/errors.js';
+import { ShellLex, expandWord, expandWords } from '../../src/builder/dockerfile/shell-lex.js';
+import { ShellExpansionError } from '../../src/builder/dockerfile/errors.js';
 import { BuildError } from '../../src/errors.js';
 
 // Cases from BuildKit's shell/envVarTest and lex_test.go (the behaviour `docker build` has), with the same

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { heredocText, parseDockerfile, parseGoDuration, parseInstruction } from '../../src/build/dockerfile/parse.js';
-import { DockerfileError } from '../../src/build/dockerfile/errors.js';
-import { commandLine, healthcheckConfig, keyValuePairs } from '../../src/build/dockerfile/instructions.js';
-import type { Instruction } from '../../src/build/dockerfile/types.js';
+import { heredocText, parseDockerfile, parseGoDuration, parseInstruction } from '../../src/builder/dockerfile/parse.js';
+import { DockerfileError } from '../../src/builder/dockerfile/errors.js';
+import { commandLine, healthcheckConfig, keyValuePairs } from '../../src/builder/dockerfile/instructions.js';
+import type { Instruction } from '../../src/builder/dockerfile/types.js';
 import { BuildError } from '../../src/errors.js';
 
 /** The instructions of a one-stage Dockerfile after `FROM scratch`. */

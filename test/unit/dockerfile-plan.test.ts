@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseDockerfile } from '../../src/build/dockerfile/parse.js';
-import { expandInstruction } from '../../src/build/dockerfile/expand.js';
-import { ArgEnvScope } from '../../src/build/dockerfile/scope.js';
-import { createStageScope, planStages, platformArgs, resolveMetaArgs, type PlanOptions, type StagePlan } from '../../src/build/dockerfile/plan.js';
-import { DockerfileError } from '../../src/build/dockerfile/errors.js';
-import type { Dockerfile } from '../../src/build/dockerfile/types.js';
+import { parseDockerfile } from '../../src/builder/dockerfile/parse.js';
+import { expandInstruction } from '../../src/builder/dockerfile/expand.js';
+import { ArgEnvScope } from '../../src/builder/dockerfile/scope.js';
+import { createStageScope, planStages, platformArgs, resolveMetaArgs, type PlanOptions, type StagePlan } from '../../src/builder/dockerfile/plan.js';
+import { DockerfileError } from '../../src/builder/dockerfile/errors.js';
+import type { Dockerfile } from '../../src/builder/dockerfile/types.js';
 import { BuildError } from '../../src/errors.js';
 
 const amd64 = { os: 'linux', architecture: 'amd64' };

@@ -8,9 +8,9 @@ import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IntegrityError, InvalidInputError } from '../../src/errors.js';
-import { createLayer, type LayerEntry } from '../../src/build/layer/index.js';
+import { createLayer, type LayerEntry } from '../../src/builder/layer/index.js';
 import { MediaType } from '../../src/oci/index.js';
-import { encodeTarHeader } from '../../src/build/layer/tar-header.js';
+import { encodeTarHeader } from '../../src/builder/layer/tar-header.js';
 
 const run = promisify(execFile);
 

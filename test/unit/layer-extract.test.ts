@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/errors.js';
-import { createLayer, extractTarEntries, isTarHeader, sniffCompression, type LayerEntry } from '../../src/build/layer/index.js';
+import { createLayer, extractTarEntries, isTarHeader, sniffCompression, type LayerEntry } from '../../src/builder/layer/index.js';
 
 const run = promisify(execFile);
 

@@ -7,9 +7,9 @@ import { promisify } from 'node:util';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crc32, crc32Combine, crc32Js } from '../../src/build/layer/crc32.js';
-import { DeflatePool } from '../../src/build/layer/deflate-pool.js';
-import { ParallelGzipWriter, type ParallelGzipOptions } from '../../src/build/layer/parallel-gzip.js';
+import { crc32, crc32Combine, crc32Js } from '../../src/builder/layer/crc32.js';
+import { DeflatePool } from '../../src/builder/layer/deflate-pool.js';
+import { ParallelGzipWriter, type ParallelGzipOptions } from '../../src/builder/layer/parallel-gzip.js';
 
 const run = promisify(execFile);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BuildError, InvalidInputError } from '../../src/errors.js';
-import { chownNeedsLookup, parseGroup, parsePasswd, resolveChown } from '../../src/build/layer/index.js';
+import { chownNeedsLookup, parseGroup, parsePasswd, resolveChown } from '../../src/builder/layer/index.js';
 
 const PASSWD = `# comment
 root:x:0:0:root:/root:/bin/bash

@@ -16,7 +16,7 @@ import {
   readImageFiles,
   resolveChown,
   type LayerEntry,
-} from '../../src/build/layer/index.js';
+} from '../../src/builder/layer/index.js';
 import { MediaType, digestOf, type Descriptor } from '../../src/oci/index.js';
 import { OciLayoutStore } from '../../src/store/oci-layout-store.js';
 

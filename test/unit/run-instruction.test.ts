@@ -2,10 +2,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDockerfile } from '../../src/build/dockerfile/parse.js';
-import { expandInstruction } from '../../src/build/dockerfile/expand.js';
-import { parseRunMount, runArgv, runEnv } from '../../src/build/run/run-instruction.js';
-import type { SandboxMount } from '../../src/build/run/sandbox.js';
+import { parseDockerfile } from '../../src/builder/dockerfile/parse.js';
+import { expandInstruction } from '../../src/builder/dockerfile/expand.js';
+import { parseRunMount, runArgv, runEnv } from '../../src/builder/run/run-instruction.js';
+import type { SandboxMount } from '../../src/builder/run/sandbox.js';
 
 let dir: string;
 beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'slipway-run-unit-')); });

@@ -4,10 +4,10 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CAPABILITIES } from '../../src/build/run/capabilities.js';
-import { findOciRuntime } from '../../src/build/run/oci-runtime.js';
-import { MASKED_PATHS, READONLY_PATHS, runtimeSpec, type SpecOptions } from '../../src/build/run/oci-spec.js';
-import { defaultSeccompProfile } from '../../src/build/run/seccomp.js';
+import { DEFAULT_CAPABILITIES } from '../../src/builder/run/capabilities.js';
+import { findOciRuntime } from '../../src/builder/run/oci-runtime.js';
+import { MASKED_PATHS, READONLY_PATHS, runtimeSpec, type SpecOptions } from '../../src/builder/run/oci-spec.js';
+import { defaultSeccompProfile } from '../../src/builder/run/seccomp.js';
 
 const base: SpecOptions = {
   rootfs: '/r', argv: ['/bin/sh', '-c', 'true'], env: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0, groups: [0],

@@ -3,9 +3,9 @@
 
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { buildImages, type BuildResult } from '../../build/build-images.js';
-import { buildReport } from '../../build/build-report.js';
-import type { BuildLog } from '../../build/build-image.js';
+import { buildImages, type BuildResult } from '../../builder/build-images.js';
+import { buildReport } from '../../builder/build-report.js';
+import type { BuildLog } from '../../builder/build-image.js';
 import { loadProject } from '../../config/load-config.js';
 import { selectImages } from '../../config/select-images.js';
 import { openStagesStorage } from '../../stages/index.js';

@@ -4,8 +4,8 @@
 
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { buildImages } from '../../build/build-images.js';
-import type { BuildReport } from '../../build/build-report.js';
+import { buildImages } from '../../builder/build-images.js';
+import type { BuildReport } from '../../builder/build-report.js';
 import { loadProject } from '../../config/load-config.js';
 import { selectImages } from '../../config/select-images.js';
 import type { WerfImage } from '../../config/werf-config.js';
