@@ -29,6 +29,9 @@ import {
   type SelectOptions,
 } from './stage-id.js';
 
+/** How often a listed tag's missing manifest is read again (see getListedManifest). */
+const LISTED_TAG_RETRIES = 3;
+
 /** A stage in the storage. */
 export interface StageDescriptor {
   /** 56 lowercase hex. */
@@ -248,13 +251,29 @@ export class StagesStorage {
   /** The manifest and config of a stage image, verified, read through the store. */
   async getStageImage(stage: StageDescriptor): Promise<{ manifest: ManifestDocument; config: Document<ImageConfig> }> {
     const target = stage.manifestDigest ?? this.manifestDigests.get(stage.tag) ?? stage.tag;
-    const manifest = await this.store.getManifest(target);
+    const manifest = await this.getListedManifest(target);
     if (manifest.kind !== 'image') {
       throw new InvalidInputError(`stage ${stage.tag} in ${this.description} is an index (${manifest.mediaType}), not an image`);
     }
     this.manifestDigests.set(stage.tag, manifest.digest);
     const config = await readConfig(this.store, manifest.parsed.config);
     return { manifest, config };
+  }
+
+  /**
+   * A manifest whose tag the listing showed. A registry may list a tag that another runner is still writing
+   * (distribution lists the tag's directory before its link is in place): a few short retries let that
+   * publication finish before "not found" is believed.
+   */
+  private async getListedManifest(target: string): Promise<ManifestDocument> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.store.getManifest(target);
+      } catch (error) {
+        if (!(error instanceof NotFoundError) || attempt >= LISTED_TAG_RETRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200 * (attempt + 1)));
+      }
+    }
   }
 
   /** The lock file of one digest in this storage. */

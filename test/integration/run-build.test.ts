@@ -195,6 +195,8 @@ describe('RUN in builds', () => {
           child.stderr.on('data', collect);
           void exited.then(() => reject(new Error(`slipway exited before the RUN started:\n${out}`)));
         });
+        // "started" comes before the shell has started both sleeps: wait for them.
+        for (let i = 0; i < 50 && (await sleeping(marker)) < 2; i++) await new Promise((r) => setTimeout(r, 100));
         expect(await sleeping(marker)).toBe(2);
         child.kill(signal);
         await exited;
