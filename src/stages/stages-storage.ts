@@ -238,7 +238,12 @@ export class StagesStorage {
   private async resolveTag(tag: string, what: string): Promise<string> {
     const known = this.manifestDigests.get(tag);
     if (known !== undefined) return known;
-    const descriptor = await this.store.resolve(tag);
+    let descriptor = await this.store.resolve(tag);
+    // As in getListedManifest: the tag may be listed before another runner finished writing it.
+    for (let attempt = 0; descriptor === undefined && attempt < LISTED_TAG_RETRIES; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 200 * (attempt + 1)));
+      descriptor = await this.store.resolve(tag);
+    }
     if (descriptor === undefined) {
       throw new NotFoundError(`${what} ${tag} is listed but not found in ${this.description}`, {
         hint: 'it may have been deleted meanwhile (cleanup?); run again to rebuild it',
