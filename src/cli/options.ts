@@ -176,13 +176,21 @@ export const OPTIONS = defineOptionTable({
     help: 'How many tasks run at the same time; 0 or less means no limit',
     werfEnv: ['WERF_PARALLEL_TASKS_LIMIT'],
   },
+  registryTimeout: {
+    flag: '--registry-timeout',
+    value: 'int',
+    valueName: 'seconds',
+    default: 30,
+    min: 1,
+    help: 'How long a registry may take to accept a connection, to answer, or between two pieces of a transfer',
+  },
   registryRetries: {
     flag: '--registry-retries',
     value: 'int',
     valueName: 'n',
     default: 3,
     min: 0,
-    help: 'How many times a registry request is retried after a 408, 429, 5xx answer or a connection error',
+    help: 'How many times a registry request is retried after a 408, 429, 5xx answer or a broken connection (a timeout is retried once; a refused connection or an unknown host is not retried)',
   },
   // The store root. `SLIPWAY_HOME` is the documented name; `SLIPWAY_HOME_DIR` (derived from the flag) also
   // works and wins when both are set. werf's `WERF_HOME` is deliberately not read: it holds werf's own

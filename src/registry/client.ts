@@ -14,9 +14,10 @@ import { Authenticator } from './auth/authenticator.js';
 import { parseWwwAuthenticate, type Challenge } from './auth/challenge.js';
 import { dockerConfigCredentials, type CredentialStore } from './auth/credentials.js';
 import {
-  HttpTransport, errorFromResponse, header, headerValues, isRetryableNetworkError, isRetryableStatus, isTlsError,
+  DEFAULT_REGISTRY_TIMEOUT_MS, HttpTransport, errorFromResponse, header, headerValues, isRetryableNetworkError, isRetryableStatus, isTimeoutError, isTlsError,
   readBody, retryDelayMs, type HttpOptions, type HttpResponse, type RequestBody,
 } from './http.js';
+import { describeProxy, proxyFor } from './proxy.js';
 import { redactUrl } from './redact.js';
 
 export interface RegistryClientOptions extends HttpOptions {
@@ -86,6 +87,7 @@ export class RegistryClient {
   private readonly auth: Authenticator;
   private readonly endpoints = new Map<string, Promise<Endpoint>>();
   private readonly retries: number;
+  private readonly timeoutMs: number;
   private readonly baseDelay: number;
   private readonly maxDelay: number;
   private readonly debug: (line: string) => void;
@@ -94,6 +96,7 @@ export class RegistryClient {
     this.http = new HttpTransport(options);
     this.auth = new Authenticator(this.http, options.credentials ?? dockerConfigCredentials());
     this.retries = options.retries ?? 3;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_REGISTRY_TIMEOUT_MS;
     this.baseDelay = options.retryBaseDelayMs ?? 200;
     this.maxDelay = options.maxRetryDelayMs ?? 30_000;
     this.debug = options.debug ?? (() => {});
@@ -242,9 +245,11 @@ export class RegistryClient {
     const retries = this.retries;
     const baseDelay = this.baseDelay;
     const debug = this.debug;
+    const timeoutMs = this.timeoutMs;
     async function* resumable(): AsyncGenerator<Buffer> {
       let res = first;
       let offset = 0;
+      let timeouts = 0;
       for (let attempt = 0; ; attempt++) {
         try {
           let skip = 0;
@@ -266,6 +271,8 @@ export class RegistryClient {
           }
           return;
         } catch (error) {
+          // A body that stopped flowing gets one more chance (as in withRetries), then a message naming the registry.
+          if (isTimeoutError(error) && ++timeouts > 1) throw toRegistryError(error, 'GET', res.url, what, repo.registry, false, timeoutMs);
           if (!isRetryableNetworkError(error) || attempt >= retries || offset >= descriptor.size) throw error;
           debug(`${what}: connection lost at byte ${offset}, resuming`);
           await sleep(retryDelayMs(attempt, baseDelay, undefined, 5_000));
@@ -439,6 +446,8 @@ export class RegistryClient {
     const schemes = this.options.insecure || isLoopbackRegistry(registry) ? ['https', 'http'] : ['https'];
     let firstError: unknown;
     for (const scheme of schemes) {
+      // A registry that did not answer over https in time will not over http either.
+      if (firstError !== undefined && isTimeoutError(firstError)) break;
       const base = new URL(`${scheme}://${registry}`);
       try {
         const res = await this.withRetries(`ping of ${registry}`, () => this.http.send({ method: 'GET', url: new URL('/v2/', base) }));
@@ -455,7 +464,11 @@ export class RegistryClient {
         firstError ??= error;
       }
     }
-    throw toRegistryError(firstError, 'GET', `https://${registry}/v2/`, `cannot reach registry ${registry}`, registry, this.options.insecure ?? false);
+    const url = new URL(`https://${registry}/v2/`);
+    const error = toRegistryError(firstError, 'GET', url, `cannot reach registry ${registry}`, registry, this.options.insecure ?? false, this.timeoutMs, this.proxyOf(url));
+    // Already retried here: the request that needed the endpoint must not start the whole discovery again.
+    if (error instanceof Error) alreadyRetried.add(error);
+    throw error;
   }
 
   private async send(op: Operation): Promise<HttpResponse> {
@@ -474,7 +487,7 @@ export class RegistryClient {
           res = await this.http.send({ method: op.method, url, headers, ...(body !== undefined ? { body } : {}) });
         } catch (error) {
           if (body instanceof Readable) body.destroy();
-          throw toRegistryError(error, op.method, url, op.what, registry, this.options.insecure ?? false);
+          throw toRegistryError(error, op.method, url, op.what, registry, this.options.insecure ?? false, this.timeoutMs, this.proxyOf(url));
         }
         // A registry may answer before reading the whole body (an early 401 or 5xx): release the
         // source (often another registry's blob download) instead of leaving it half-read.
@@ -494,14 +507,23 @@ export class RegistryClient {
     }, op.retry ?? true);
   }
 
+  /** The proxy a request to `url` goes through, for messages. */
+  private proxyOf(url: URL): string | undefined {
+    return this.options.proxy === undefined ? undefined : proxyFor(url, this.options.proxy);
+  }
+
   /** Run `attempt` until it answers with a non-retryable status, retrying 408/429/5xx and network errors. */
   private async withRetries(what: string, attempt: () => Promise<HttpResponse>, retry = true): Promise<HttpResponse> {
+    let timeouts = 0;
     for (let n = 0; ; n++) {
       let res: HttpResponse;
       try {
         res = await attempt();
       } catch (error) {
-        if (!retry || !isRetryable(error) || n >= this.retries) throw error;
+        // A registry that did not answer in time gets one more chance, not --registry-retries of them: a frozen
+        // registry must fail in about twice the timeout.
+        const timedOut = isTimeoutError(error) && ++timeouts > 1;
+        if (!retry || timedOut || !isRetryable(error) || n >= this.retries) throw error;
         this.debug(`${what}: ${String(error)}; retry ${n + 1} of ${this.retries}`);
         await sleep(retryDelayMs(n, this.baseDelay, undefined, this.maxDelay));
         continue;
@@ -560,13 +582,30 @@ function refusesMonolithicUpload(error: unknown): boolean {
   return [400, 405, 411, 413, 501].includes(error.status);
 }
 
+/** Errors that went through their retries already (a failed endpoint discovery). */
+const alreadyRetried = new WeakSet<Error>();
+
 function isRetryable(error: unknown): boolean {
+  if (error instanceof Error && alreadyRetried.has(error)) return false;
   if (error instanceof RegistryError) return error.status === undefined ? isRetryableNetworkError(error) : isRetryableStatus(error.status);
   return isRetryableNetworkError(error);
 }
 
-function toRegistryError(error: unknown, method: string, url: URL | string, what: string, registry: string, insecure: boolean): unknown {
+function toRegistryError(error: unknown, method: string, url: URL | string, what: string, registry: string, insecure: boolean, timeoutMs: number, proxy?: string): unknown {
   if (error instanceof RegistryError || error instanceof IntegrityError) return error;
+  if (proxy !== undefined) {
+    // Through a proxy, the failure may be the proxy's: say which one (without its credentials).
+    return new RegistryError(`${what}: ${method} ${redactUrl(url)} through the proxy ${describeProxy(proxy)} failed: ${error instanceof Error ? error.message : String(error)}`, {
+      method, url: redactUrl(url), cause: error,
+      hint: 'check the proxy (http_proxy, https_proxy), or name the registry in no_proxy to connect directly',
+    });
+  }
+  if (isTimeoutError(error)) {
+    return new RegistryError(`${what}: ${registry} did not answer within ${timeoutMs / 1000} s (${method} ${redactUrl(url)})`, {
+      method, url: redactUrl(url), cause: error,
+      hint: `the registry may be stopped or overloaded; for a slow one raise --registry-timeout (now ${timeoutMs / 1000} s)`,
+    });
+  }
   const reason = error instanceof Error ? error.message : String(error);
   const code = error instanceof Error ? (error as NodeJS.ErrnoException).code ?? (error.cause as NodeJS.ErrnoException | undefined)?.code : undefined;
   let hint: string | undefined;

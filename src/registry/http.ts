@@ -3,8 +3,9 @@
 // and the conversion of failed responses into RegistryError.
 
 import { Readable } from 'node:stream';
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { RegistryError, type RegistryErrorDetail } from '../errors.js';
+import { proxyFor, type ProxySettings } from './proxy.js';
 import { redactUrl } from './redact.js';
 
 export interface HttpOptions {
@@ -13,9 +14,17 @@ export interface HttpOptions {
   /** Connections per origin. */
   connectionsPerHost?: number;
   userAgent?: string;
-  headersTimeoutMs?: number;
-  bodyTimeoutMs?: number;
+  /**
+   * How long to wait for a connection, for the response headers, and between two pieces of a body, each
+   * (`--registry-timeout`). A registry that stops answering fails the request after this long.
+   */
+  timeoutMs?: number;
+  /** HTTP(S) proxies (see proxy.ts); direct connections when absent. */
+  proxy?: ProxySettings;
 }
+
+/** The default `--registry-timeout`: long enough for a slow registry, short enough that a frozen one is noticed. */
+export const DEFAULT_REGISTRY_TIMEOUT_MS = 30_000;
 
 export type RequestBody = Buffer | Uint8Array | string | Readable;
 
@@ -39,18 +48,35 @@ export interface HttpResponse {
 const MAX_REDIRECTS = 5;
 
 export class HttpTransport {
-  private readonly agent: Agent;
+  private readonly direct: Agent;
+  private readonly proxies = new Map<string, ProxyAgent>();
   private readonly userAgent: string;
+  private readonly dispatcherOptions: Agent.Options;
 
-  constructor(options: HttpOptions = {}) {
+  constructor(private readonly options: HttpOptions = {}) {
     this.userAgent = options.userAgent ?? 'slipway';
-    this.agent = new Agent({
+    const timeout = options.timeoutMs ?? DEFAULT_REGISTRY_TIMEOUT_MS;
+    this.dispatcherOptions = {
       connections: options.connectionsPerHost ?? 16,
-      headersTimeout: options.headersTimeoutMs ?? 60_000,
-      bodyTimeout: options.bodyTimeoutMs ?? 300_000,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
       // Node's default CA store already includes NODE_EXTRA_CA_CERTS.
-      connect: { rejectUnauthorized: !options.skipTlsVerify },
-    });
+      connect: { rejectUnauthorized: !options.skipTlsVerify, timeout },
+    };
+    this.direct = new Agent(this.dispatcherOptions);
+  }
+
+  /** The connection pool for `url`: direct, or through the proxy the environment names for it. */
+  private dispatcherFor(url: URL): Dispatcher {
+    const proxy = this.options.proxy === undefined ? undefined : proxyFor(url, this.options.proxy);
+    if (proxy === undefined) return this.direct;
+    let agent = this.proxies.get(proxy);
+    if (agent === undefined) {
+      const tls = { rejectUnauthorized: !this.options.skipTlsVerify, timeout: this.dispatcherOptions.headersTimeout ?? DEFAULT_REGISTRY_TIMEOUT_MS };
+      agent = new ProxyAgent({ ...this.dispatcherOptions, uri: proxy, requestTls: tls, proxyTls: tls });
+      this.proxies.set(proxy, agent);
+    }
+    return agent;
   }
 
   async send(req: HttpRequest): Promise<HttpResponse> {
@@ -59,7 +85,7 @@ export class HttpTransport {
     const follow = req.followRedirects ?? (req.method === 'GET' || req.method === 'HEAD');
     for (let hop = 0; ; hop++) {
       const res = await request(url, {
-        dispatcher: this.agent,
+        dispatcher: this.dispatcherFor(url),
         method: req.method as Dispatcher.HttpMethod,
         headers,
         body: req.body,
@@ -77,7 +103,7 @@ export class HttpTransport {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    await Promise.all([this.direct.close(), ...[...this.proxies.values()].map((p) => p.close())]);
   }
 }
 
@@ -108,19 +134,32 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
-const RETRYABLE_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH',
-  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
-  'ERR_STREAM_PREMATURE_CLOSE',
+/** The registry did not connect, answer or go on sending within the timeout. */
+const TIMEOUT_CODES: ReadonlySet<string> = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+// A connection that broke or a network that hiccuped is worth another try. A refused connection and a host name
+// that does not resolve are not: nothing listens there or the name is wrong, and retrying only delays the error.
+const RETRYABLE_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ENETUNREACH', 'EHOSTUNREACH',
+  'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ERR_STREAM_PREMATURE_CLOSE', ...TIMEOUT_CODES,
 ]);
 
-/** A network-level failure worth another try (not a TLS verification failure). */
-export function isRetryableNetworkError(error: unknown): boolean {
+function errorCode(error: unknown, codes: ReadonlySet<string>): string | undefined {
   for (let e: unknown = error; e instanceof Error; e = e.cause) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== undefined && RETRYABLE_CODES.has(code)) return true;
+    if (code !== undefined && codes.has(code)) return code;
   }
-  return false;
+  return undefined;
+}
+
+/** A network-level failure worth another try (not a TLS verification failure, a refusal or a name that does not resolve). */
+export function isRetryableNetworkError(error: unknown): boolean {
+  return errorCode(error, RETRYABLE_CODES) !== undefined;
+}
+
+/** The registry did not connect, answer or go on sending within `--registry-timeout`. */
+export function isTimeoutError(error: unknown): boolean {
+  return errorCode(error, TIMEOUT_CODES) !== undefined;
 }
 
 export function isTlsError(error: unknown): boolean {

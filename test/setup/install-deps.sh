@@ -21,6 +21,8 @@ declare -A PROVIDER=(
   # user-mode network of the default --network.
   [runc]=runc
   [slirp4netns]=slirp4netns
+  # the HTTP proxy of test/integration/registry-network.test.ts
+  [tinyproxy]=tinyproxy-bin
   # the static chroot-escape probe of test/integration/run-escape.test.ts (libc6-dev: see below)
   [gcc]=gcc
 )

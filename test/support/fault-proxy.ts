@@ -26,6 +26,9 @@ export type FaultAction =
   /** Forward, then end the client connection after `afterBytes` bytes of the response body
    *  (the response is never completed, even if the body is shorter). */
   | { kind: 'reset-mid-body'; afterBytes: number }
+  /** Forward, then after `afterBytes` bytes of the response body send nothing more, keeping the connection
+   *  open (a registry that froze mid-transfer); the connection is closed when the client gives up. */
+  | { kind: 'stall-mid-body'; afterBytes: number }
   /** Forward, and remove this header from the registry's response. */
   | { kind: 'drop-header'; header: string }
   /** Forward, and replace status `from` by `to` (the fault is only used up when `from` occurs). */
@@ -271,6 +274,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
 
         if (action?.kind === 'reset-mid-body') {
           cutAfter(up, res, action.afterBytes);
+        } else if (action?.kind === 'stall-mid-body') {
+          stallAfter(up, res, action.afterBytes);
         } else {
           pipeline(up, res, () => undefined);
         }
@@ -440,6 +445,19 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
 const BLOB_OR_MANIFEST = /^\/v2\/(.+)\/(?:blobs|manifests|tags)\//;
 
 /** Streams at most `afterBytes` bytes of `up` into `res`, then ends the connection uncompleted. */
+function stallAfter(up: IncomingMessage, res: ServerResponse, afterBytes: number): void {
+  let sent = 0;
+  res.flushHeaders();
+  up.on('data', (chunk: Buffer) => {
+    if (sent >= afterBytes) return;
+    const part = chunk.subarray(0, afterBytes - sent);
+    sent += part.length;
+    res.write(part);
+  });
+  // The client hangs up when its idle timeout fires; then the upstream response is dropped.
+  res.on('close', () => up.destroy());
+}
+
 function cutAfter(up: IncomingMessage, res: ServerResponse, afterBytes: number): void {
   let sent = 0;
   let cut = false;

@@ -1,3 +1,4 @@
+import { NotFoundError } from '../../errors.js';
 import { copyImage } from '../../store/copy-image.js';
 import { openLocation } from '../../store/open-store.js';
 import { defineCommand } from '../command.js';
@@ -20,6 +21,11 @@ export const copyCommand = defineCommand({
     const client = registryClientFor(options, env, log);
     try {
       const src = await openLocation(source, { client });
+      // The source must exist before the destination is made: a failed copy leaves no empty layout behind.
+      if ((await src.store.resolve(src.target)) === undefined) {
+        await src.store.close();
+        throw new NotFoundError(`manifest ${source} not found`, { hint: 'check the image reference, tag or digest' });
+      }
       const dst = await openLocation(destination, { client, create: true });
       const limit = options.parallelTasksLimit > 0 ? options.parallelTasksLimit : 64;
       const result = await copyImage(src.store, src.target, dst.store, { ...(dst.tag ? { tag: dst.tag } : {}), concurrency: limit });
