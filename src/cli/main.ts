@@ -11,6 +11,17 @@ import { runCli } from './program.js';
 // process keeps its own V8 settings.
 setFlagsFromString('--liftoff-only');
 
+// A promise that failed with nobody waiting for it (a bug) still ends the way every error does: the usual
+// `Error:` line and exit code, never Node's trace; the first one wins, and the process stops.
+let fatal = false;
+const onStray = (error: unknown): void => {
+  if (fatal) return;
+  fatal = true;
+  process.exit(handleFatal(error, process.argv.includes('--log-debug')));
+};
+process.on('unhandledRejection', onStray);
+process.on('uncaughtException', onStray);
+
 runCli(process.argv.slice(2)).then(
   (code) => {
     // Set, not process.exit(): pending writes to stdout and stderr get flushed.

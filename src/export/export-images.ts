@@ -5,7 +5,8 @@
 import pLimit from 'p-limit';
 import type { RegistryClient } from '../registry/client.js';
 import { copyImage } from '../store/copy-image.js';
-import type { ImageStore } from '../store/image-store.js';
+import { closeStore, type ImageStore } from '../store/image-store.js';
+import { OciArchiveStore } from '../store/oci-archive-store.js';
 import { openLocation } from '../store/open-store.js';
 import { relabel, type ExportEdit } from './relabel.js';
 import { parseDestination } from './tag-template.js';
@@ -53,12 +54,24 @@ export async function exportImages(options: ExportImagesOptions): Promise<Export
   const limit = pLimit(options.parallelTasksLimit !== undefined && options.parallelTasksLimit > 0 ? options.parallelTasksLimit : Infinity);
   const sorted = [...options.sources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const stores = new DestinationStores(options.client);
+  // An image with an archive destination is told about only once the archives are written (at close):
+  // nothing reads as exported before it is on disk.
+  const deferred: [string, ExportedDestination[]][] = [];
+  let results: ExportedDestination[][];
   try {
-    const results = await Promise.all(sorted.map((source) => limit(() => exportOne(options, stores, source))));
-    return results.flat();
-  } finally {
-    await stores.close();
+    results = await Promise.all(sorted.map((source) => limit(async () => {
+      const { destinations, packedAtClose } = await exportOne(options, stores, source);
+      if (packedAtClose) deferred.push([source.name, destinations]);
+      else options.log.imageExported(source.name, destinations);
+      return destinations;
+    })));
+  } catch (error) {
+    await stores.close(true).catch(() => undefined);
+    throw error;
   }
+  await stores.close(false);
+  for (const [name, destinations] of deferred) options.log.imageExported(name, destinations);
+  return results.flat();
 }
 
 /**
@@ -83,13 +96,14 @@ class DestinationStores {
     return { store: await store, tag };
   }
 
-  async close(): Promise<void> {
+  /** Close every store (committing archives), or after a failure discard what they hold. */
+  async close(failed: boolean): Promise<void> {
     const stores = await Promise.allSettled(this.opened.values());
-    await Promise.all(stores.flatMap((s) => (s.status === 'fulfilled' ? [s.value.close()] : [])));
+    await Promise.all(stores.flatMap((s) => (s.status === 'fulfilled' ? [closeStore(s.value, failed)] : [])));
   }
 }
 
-async function exportOne(options: ExportImagesOptions, stores: DestinationStores, source: ExportSource): Promise<ExportedDestination[]> {
+async function exportOne(options: ExportImagesOptions, stores: DestinationStores, source: ExportSource): Promise<{ destinations: ExportedDestination[]; packedAtClose: boolean }> {
   const edited = await relabel(source.store, source.tag, options.edit);
   // Group by destination store: one blob transfer per repository, then one PUT per tag.
   const groups = new Map<ImageStore, { tags: string[]; destinations: string[] }>();
@@ -115,6 +129,5 @@ async function exportOne(options: ExportImagesOptions, stores: DestinationStores
       });
     });
   }
-  options.log.imageExported(source.name, out);
-  return out;
+  return { destinations: out, packedAtClose: [...groups.keys()].some((store) => store instanceof OciArchiveStore) };
 }

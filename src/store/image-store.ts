@@ -38,8 +38,17 @@ export interface ImageStore {
   readBlobBytes(descriptor: Descriptor): Promise<Uint8Array>;
   writeBlob(source: BlobSource): Promise<BlobWriteResult>;
 
-  /** Release connections or handles. */
+  /** Release connections or handles, and commit what a store writes only at the end (an archive). */
   close(): Promise<void>;
+
+  /** After a failure: release like close(), but commit nothing. Stores that write as they go need none. */
+  discard?(): Promise<void>;
+}
+
+/** close() after success, discard() (or close()) after a failure. */
+export async function closeStore(store: ImageStore, failed: boolean): Promise<void> {
+  if (failed && store.discard !== undefined) await store.discard();
+  else await store.close();
 }
 
 /** Read an image's config through any store. */

@@ -1,17 +1,20 @@
-// `oci-archive:FILE.tar`: an OCI image layout packed in one tar file, for air-gapped
-// delivery (skopeo and podman read it). Work happens in a temporary layout directory;
-// close() packs it into the file atomically (temp file, then rename).
+// `oci-archive:FILE.tar`: an OCI image layout packed in one tar file, for air-gapped delivery (skopeo and podman
+// read it). Work happens in a layout directory beside the archive (same filesystem, never $TMPDIR); close() packs
+// it into a temporary file there, fsyncs it and renames it over the archive, so the archive is either the old one
+// or the whole new one. The work directory and the temporary file carry the PID of the process that made them:
+// the ones a killed run left are removed when the next one opens an archive in that directory.
 
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join, relative } from 'node:path';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extract, pack } from 'tar-stream';
 import { InvalidInputError } from '../errors.js';
 import type { Descriptor, ManifestDocument } from '../oci/index.js';
 import type { BlobSource, BlobWriteResult, ImageStore } from './image-store.js';
-import { OciLayoutStore } from './oci-layout-store.js';
+import { OciLayoutStore, wrapError } from './oci-layout-store.js';
 
 export class OciArchiveStore implements ImageStore {
   readonly name: string;
@@ -28,16 +31,24 @@ export class OciArchiveStore implements ImageStore {
 
   /** Open `file` (unpacking it when it exists, so new tags are added to it), or start an empty archive. */
   static async open(file: string, options: { create?: boolean } = {}): Promise<OciArchiveStore> {
-    const workDir = await mkdtemp(join(tmpdir(), 'slipway-oci-archive-'));
+    const name = `oci-archive:${file}`;
+    const exists = await stat(file).then((s) => s.isFile(), () => false);
+    if (!exists && !options.create) throw new InvalidInputError(`${name}: no such file`, { hint: 'check the path of the archive' });
+    const dir = dirname(file);
     try {
-      const exists = await stat(file).then((s) => s.isFile(), () => false);
+      await mkdir(dir, { recursive: true });
+    } catch (error) {
+      throw wrapError(`cannot create the directory of ${name}`, error);
+    }
+    await sweepLeftovers(dir, basename(file));
+    const workDir = scratchName(file, 'd');
+    try {
       if (exists) await unpack(file, workDir);
-      else if (!options.create) throw new InvalidInputError(`oci-archive:${file}: no such file`, { hint: 'check the path of the archive' });
-      const layout = await OciLayoutStore.open(workDir, { create: !exists });
+      const layout = await OciLayoutStore.open(workDir, { create: !exists, name });
       return new OciArchiveStore(file, workDir, layout);
     } catch (error) {
       await rm(workDir, { recursive: true, force: true });
-      throw error;
+      throw error instanceof InvalidInputError ? error : wrapError(`cannot open ${name}`, error);
     }
   }
 
@@ -62,22 +73,62 @@ export class OciArchiveStore implements ImageStore {
     return this.layout.writeBlob(source);
   }
 
+  /** Drop the work directory; the archive stays as it was. */
+  async discard(): Promise<void> {
+    await rm(this.workDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+
   /** Pack the layout into the archive (only when a manifest was written), then drop the work directory. */
   async close(): Promise<void> {
+    const temp = scratchName(this.file, 'tmp');
     try {
       if (this.modified) {
-        await mkdir(dirname(this.file), { recursive: true });
-        const temp = `${this.file}.tmp-${process.pid}`;
         await packDirectory(this.workDir, temp);
         await rename(temp, this.file);
+        await syncDirectory(dirname(this.file));
       }
+    } catch (error) {
+      throw wrapError(`cannot write ${this.name}`, error);
     } finally {
-      await rm(this.workDir, { recursive: true, force: true });
+      await rm(temp, { force: true }).catch(() => undefined);
+      await rm(this.workDir, { recursive: true, force: true }).catch(() => undefined);
     }
   }
 }
 
+/** `.FILE.slipway-<pid>-<random>.<suffix>` beside the archive. */
+function scratchName(file: string, suffix: string): string {
+  return join(dirname(file), `.${basename(file)}.slipway-${process.pid}-${randomBytes(6).toString('hex')}.${suffix}`);
+}
+
+/** Work directories and temporary archives of processes that are gone. */
+async function sweepLeftovers(dir: string, archive: string): Promise<void> {
+  const prefix = `.${archive}.slipway-`;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
+    await rm(join(dir, name), { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r').catch(() => undefined);
+  await handle?.sync().catch(() => undefined);
+  await handle?.close();
+}
+
 async function unpack(file: string, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
   const extractor = extract();
   const done = pipeline(createReadStream(file), extractor);
   for await (const entry of extractor) {
@@ -94,19 +145,38 @@ async function unpack(file: string, dir: string): Promise<void> {
   await done;
 }
 
-/** Files sorted by path, fixed times and owners: the same layout packs to the same bytes. */
+/** Files sorted by path, fixed times and owners: the same layout packs to the same bytes. Fsynced before it is renamed in. */
 async function packDirectory(dir: string, file: string): Promise<void> {
   const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
     .filter((d) => d.isFile() && !d.name.endsWith('.lock'))
     .map((d) => relative(dir, join(d.parentPath ?? d.path, d.name)))
     .sort();
-  const packer = pack();
-  const written = pipeline(packer, createWriteStream(file));
-  for (const name of files) {
-    const { size } = await stat(join(dir, name));
-    const entry = packer.entry({ name, size, mode: 0o644, mtime: new Date(0), uid: 0, gid: 0 });
-    await pipeline(createReadStream(join(dir, name)), entry);
+  const handle = await open(file, 'wx', 0o644);
+  try {
+    const packer = pack();
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        handle.write(chunk).then(() => callback(), callback);
+      },
+    });
+    const written = pipeline(packer, sink);
+    // A write that fails (a full disk) rejects `written` while entries are still being added: observe it now,
+    // and let the entry loop stop on the destroyed packer.
+    written.catch(() => undefined);
+    try {
+      for (const name of files) {
+        const { size } = await stat(join(dir, name));
+        const entry = packer.entry({ name, size, mode: 0o644, mtime: new Date(0), uid: 0, gid: 0 });
+        await pipeline(createReadStream(join(dir, name)), entry);
+      }
+      packer.finalize();
+    } catch (error) {
+      await written.catch((writeError: unknown) => { throw writeError; });
+      throw error;
+    }
+    await written;
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
-  packer.finalize();
-  await written;
 }

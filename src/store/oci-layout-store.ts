@@ -60,6 +60,8 @@ export interface OciLayoutOpenOptions {
   create?: boolean;
   /** Tuning of the cross-process lock around index.json updates. */
   lock?: FileLockOptions;
+  /** What messages call the store (default `oci:DIR`): an archive's work directory is named as the archive. */
+  name?: string;
 }
 
 export interface GarbageCollectOptions {
@@ -83,10 +85,26 @@ function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
-/** Our own errors pass through; filesystem errors get the action that failed. */
-function wrapError(action: string, error: unknown): SlipwayError {
+/** Our own errors pass through; filesystem errors get the action that failed, and what to do for the usual ones. */
+export function wrapError(action: string, error: unknown): SlipwayError {
   if (error instanceof SlipwayError) return error;
-  return new SlipwayError(`${action}: ${describeError(error)}`, { cause: error });
+  const hint = filesystemHint(errorCode(error));
+  return new SlipwayError(`${action}: ${describeError(error)}`, { cause: error, ...(hint ? { hint } : {}) });
+}
+
+function filesystemHint(code: string | undefined): string | undefined {
+  switch (code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'the disk is full: free some space and run again (nothing partial was left behind)';
+    case 'EACCES':
+    case 'EPERM':
+      return 'no permission: check the owner and mode of the directory';
+    case 'EROFS':
+      return 'the filesystem is read-only: write somewhere else';
+    default:
+      return undefined;
+  }
 }
 
 async function statOrUndefined(path: string): Promise<Stats | undefined> {
@@ -202,8 +220,9 @@ export class OciLayoutStore implements ImageStore {
     /** Absolute path of the layout directory. */
     readonly dir: string,
     private readonly lockOptions: FileLockOptions,
+    name?: string,
   ) {
-    this.name = `oci:${dir}`;
+    this.name = name ?? `oci:${dir}`;
     this.lockPath = join(dir, LOCK_FILE);
   }
 
@@ -217,7 +236,7 @@ export class OciLayoutStore implements ImageStore {
     if (st === undefined && !options.create) {
       throw new NotFoundError(`no OCI image layout at ${root}: the directory does not exist`, { hint: LAYOUT_HINT });
     }
-    const store = new OciLayoutStore(root, options.lock ?? {});
+    const store = new OciLayoutStore(root, options.lock ?? {}, options.name);
     const layout = await store.readLayoutFile();
     if (layout === undefined) {
       if (!options.create) {

@@ -1,5 +1,6 @@
 import { NotFoundError } from '../../errors.js';
 import { copyImage } from '../../store/copy-image.js';
+import { closeStore } from '../../store/image-store.js';
 import { openLocation } from '../../store/open-store.js';
 import { defineCommand } from '../command.js';
 import { REGISTRY_OPTION_NAMES, registryClientFor } from '../registry-client.js';
@@ -26,14 +27,24 @@ export const copyCommand = defineCommand({
         await src.store.close();
         throw new NotFoundError(`manifest ${source} not found`, { hint: 'check the image reference, tag or digest' });
       }
-      const dst = await openLocation(destination, { client, create: true });
+      const dst = await openLocation(destination, { client, create: true }).catch(async (error: unknown) => {
+        await src.store.close();
+        throw error;
+      });
       const limit = options.parallelTasksLimit > 0 ? options.parallelTasksLimit : 64;
-      const result = await copyImage(src.store, src.target, dst.store, { ...(dst.tag ? { tag: dst.tag } : {}), concurrency: limit });
+      let result: Awaited<ReturnType<typeof copyImage>>;
+      try {
+        result = await copyImage(src.store, src.target, dst.store, { ...(dst.tag ? { tag: dst.tag } : {}), concurrency: limit });
+      } catch (error) {
+        await Promise.allSettled([src.store.close(), closeStore(dst.store, true)]);
+        throw error;
+      }
+      // The destination is complete (an archive is written) before anything says so.
+      await Promise.all([src.store.close(), dst.store.close()]);
       const { uploaded, mounted, present } = result.blobs;
       io.stdout(result.skipped
         ? `${destination} already holds ${result.digest}\n`
         : `Copied ${source} to ${destination}: ${result.digest} (blobs: ${uploaded} copied, ${mounted} mounted, ${present} present; ${formatBytes(result.bytesUploaded)} moved)\n`);
-      await Promise.all([src.store.close(), dst.store.close()]);
     } finally {
       await client.close();
     }
