@@ -163,6 +163,22 @@ describe('slipway export', () => {
     expect(parsed.every((r) => /^sha256:/.test(r.digest) && r.skipped === false)).toBe(true);
   });
 
+  it('refuses a report path in a missing directory before building or pushing anything', async () => {
+    const { plain, plain2 } = registries();
+    const dir = await project();
+    const repo = `${plain.host}/${uniqueRepo('export/report-dir')}`;
+    const dest = `${plain2.host}/${uniqueRepo('export/report-dir-out')}`;
+    const missing = join(dir, 'no-such-dir', 'report.json');
+    const refused = await slipway(dir, ['export', '--repo', repo, '--tag', `${dest}/%image%:x`, '--export-report-path', missing]);
+    expect(refused.code).toBe(2);
+    expect(refused.out).toMatch(new RegExp(`^Error: --export-report-path ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the directory .* does not exist`, 'm'));
+    expect(refused.out).not.toMatch(/Building stage|Use previously built/);
+    expect(await run('skopeo', ['list-tags', '--tls-verify=false', `docker://${repo}`]).then(() => 'exists', () => 'absent')).toBe('absent');
+    const build = await slipway(dir, ['build', '--repo', repo, '--save-build-report', '--build-report-path', missing]);
+    expect(build.code).toBe(2);
+    expect(build.out).toMatch(/^Error: --build-report-path .*: the directory .* does not exist/m);
+  });
+
   it('-Z fails naming the images that would need building; --use-build-report exports what a report names', async () => {
     const { plain, plain2 } = registries();
     const dir = await project();

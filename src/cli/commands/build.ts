@@ -1,7 +1,6 @@
 // `slipway build [IMAGE_NAME...]`: build the selected images (all by default) into the
 // stages storage (`--repo`, or the local store), reusing every stage that exists.
 
-import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { buildImages, type BuildResult } from '../../builder/build-images.js';
 import { buildReport } from '../../builder/build-report.js';
@@ -10,6 +9,7 @@ import { loadProject } from '../../config/load-config.js';
 import { selectImages } from '../../config/select-images.js';
 import { openStagesStorage } from '../../stages/index.js';
 import { SLIPWAY_VERSION } from '../../version.js';
+import { checkOutputFile, writeOutputFile } from '../output-file.js';
 import { defineCommand, type CliIo } from '../command.js';
 import type { Logger } from '../log.js';
 import { REGISTRY_OPTION_NAMES, registryClientFor } from '../registry-client.js';
@@ -28,6 +28,8 @@ export const buildCommand = defineCommand({
   options: [...CONFIG_OPTION_NAMES, ...REGISTRY_OPTION_NAMES, 'repo', 'platform', 'parallel', 'parallelTasksLimit', 'homeDir', 'ociRuntime', 'saveBuildReport', 'buildReportPath'],
   async run({ options, args, log, io, env }) {
     const started = Date.now();
+    const reportPath = resolve(options.dir ?? '.', options.buildReportPath ?? DEFAULT_BUILD_REPORT_PATH);
+    if (options.saveBuildReport) await checkOutputFile(reportPath, '--build-report-path');
     const { config, files } = loadProject(configLoadOptions(options, env));
     const { images, warnings } = selectImages(config, args, { finalOnly: false });
     for (const warning of warnings) log.warn(warning);
@@ -45,9 +47,8 @@ export const buildCommand = defineCommand({
       });
       printSummary(log, result, Date.now() - started);
       if (options.saveBuildReport) {
-        const path = resolve(options.dir ?? '.', options.buildReportPath ?? DEFAULT_BUILD_REPORT_PATH);
-        await writeFile(path, `${JSON.stringify(buildReport(result), null, 2)}\n`);
-        log.info(`Build report: ${path}`);
+        await writeOutputFile(reportPath, `${JSON.stringify(buildReport(result), null, 2)}\n`);
+        log.info(`Build report: ${reportPath}`);
       }
     } finally {
       await client.close();

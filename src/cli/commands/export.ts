@@ -2,7 +2,7 @@
 // publish each final image to every destination its templates render, with Slipway's and
 // werf's service labels removed and the user's labels and annotations added.
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { buildImages } from '../../builder/build-images.js';
 import type { BuildReport } from '../../builder/build-report.js';
@@ -19,6 +19,7 @@ import { openStagesStorage } from '../../stages/index.js';
 import { openLocation } from '../../store/open-store.js';
 import { SLIPWAY_VERSION } from '../../version.js';
 import { defineCommand, type CliIo } from '../command.js';
+import { checkOutputFile, writeOutputFile } from '../output-file.js';
 import type { Logger } from '../log.js';
 import { REGISTRY_OPTION_NAMES, registryClientFor } from '../registry-client.js';
 import { buildLog, DEFAULT_BUILD_REPORT_PATH } from './build.js';
@@ -40,6 +41,7 @@ export const exportCommand = defineCommand({
   async run({ options, args, log, io, env }) {
     // Every input is checked before anything is built or pushed.
     requireTagTemplates(options.tag);
+    if (options.exportReportPath) await checkOutputFile(resolve(options.exportReportPath), '--export-report-path');
     const addLabels = parseAddLabels(options.addLabel, [], separatorFrom(options.addLabelSeparator, env));
     const annotations = parseAnnotations(options.addAnnotation);
     const { config, files } = loadProject(configLoadOptions(options, env));
@@ -79,7 +81,7 @@ export const exportCommand = defineCommand({
       progress.clear();
       for (const entry of exported) io.stdout(`${entry.destination}@${entry.digest}\n`);
       if (options.exportReportPath) {
-        await writeFile(resolve(options.exportReportPath), `${JSON.stringify(exported, null, 2)}\n`);
+        await writeOutputFile(resolve(options.exportReportPath), `${JSON.stringify(exported, null, 2)}\n`);
       }
     } finally {
       await client.close();
