@@ -14,6 +14,8 @@ export interface ExportEdit {
   labels: (labels: Record<string, string> | null | undefined) => Record<string, string> | undefined;
   /** Set on every image manifest, and on the index for a multi-platform image. */
   annotations: Readonly<Record<string, string>>;
+  /** Applied to each image config's history entries (remove the builder's own comments). */
+  history?: (entries: readonly unknown[]) => unknown[];
 }
 
 /** A read-only view of `base` with extra documents and blobs held in memory. */
@@ -93,6 +95,7 @@ export async function relabel(source: ImageStore, target: string, edit: ExportEd
     const labels = edit.labels(parsed.config!.Labels);
     if (labels === undefined) delete parsed.config!.Labels;
     else parsed.config!.Labels = labels;
+    if (edit.history !== undefined && parsed.history !== undefined) parsed.history = edit.history(parsed.history);
     const newConfig = encodeDocument(parsed, config.mediaType);
     blobs.set(newConfig.digest, newConfig.bytes);
     const manifest: ImageManifest = {

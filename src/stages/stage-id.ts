@@ -156,6 +156,9 @@ export const SERVICE_LABELS = {
 
 export type ServiceLabel = (typeof SERVICE_LABELS)[keyof typeof SERVICE_LABELS];
 
+/** The `comment` of the history entries Slipway writes; export removes it with the service labels. */
+export const SERVICE_HISTORY_COMMENT = 'slipway';
+
 function isFamily(key: string, name: string): boolean {
   return key === name || key.startsWith(`${name}-`) || key.startsWith(`${name}.io/`);
 }

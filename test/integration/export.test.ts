@@ -67,9 +67,12 @@ describe('slipway export', () => {
     expect(result.code, result.out).toBe(0);
     const refs = exported(result.stdout);
     expect([...refs.keys()].sort()).toEqual([`${dest}/backend:latest`, `${dest}/frontend:latest`]);
-    const config = await skopeoInspect(`${dest}/backend:latest`, { config: true }) as { config: { Labels: Record<string, string>; Cmd: string[] } };
+    const config = await skopeoInspect(`${dest}/backend:latest`, { config: true }) as { config: { Labels: Record<string, string>; Cmd: string[] }; history: { comment?: string; created_by?: string }[] };
     expect(config.config.Labels).toEqual({ 'org.example.keep': 'yes', 'org.opencontainers.image.created': '2026-11-26', 'werf-kept': 'by-request' });
     expect(config.config.Cmd).toEqual(['/app']);
+    // The history stays (one entry per step), without Slipway's own comment.
+    expect(config.history.some((h) => (h.created_by ?? '').includes('CMD'))).toBe(true);
+    expect(config.history.filter((h) => h.comment === 'slipway')).toEqual([]);
     const manifest = await skopeoInspect(`${dest}/backend:latest`, { raw: true }) as { layers: { digest: string }[] };
     expect(manifest.layers.slice(0, 2).map((l) => l.digest)).toEqual(baseLayers);
     const raw = await skopeoInspect(`${dest}/backend:latest`) as { Digest: string };

@@ -11,6 +11,7 @@ import { selectImages } from '../../config/select-images.js';
 import type { WerfImage } from '../../config/werf-config.js';
 import { ConfigError, UsageError } from '../../errors.js';
 import { exportImages, type ExportSource } from '../../export/export-images.js';
+import { withoutServiceComments } from '../../export/history.js';
 import { exportLabels, parseAddLabels, parseAnnotations, separatorFrom } from '../../export/labels.js';
 import { destinationFor, requireTagTemplates, validateTagTemplates } from '../../export/tag-template.js';
 import { parseRepository, type Repository } from '../../oci/index.js';
@@ -64,7 +65,7 @@ export const exportCommand = defineCommand({
       const exported = await exportImages({
         sources,
         destinationsFor: (source) => options.tag.map((template) => destinationFor(template, source.name, source.tag)),
-        edit: { labels: (labels) => exportLabels(labels, addLabels), annotations },
+        edit: { labels: (labels) => exportLabels(labels, addLabels), annotations, history: withoutServiceComments },
         client,
         parallelTasksLimit: limit,
         log: {
