@@ -52,6 +52,8 @@ export interface CommandSpec<N extends OptionName> {
   arguments?: readonly CommandArgument[];
   /** Option names from the table in options.ts (global options are always included). */
   options: readonly N[];
+  /** Help texts that differ from the table's for this command (one flag, two meanings: `--tag`). */
+  optionHelp?: Partial<Record<N, string>>;
   run(context: CommandContext<N>): Promise<void> | void;
 }
 
@@ -67,7 +69,7 @@ export function defineCommand<const N extends OptionName>(spec: CommandSpec<N>):
     register(program, runtime) {
       const command = program.command(spec.name).summary(spec.summary).description(spec.description ?? spec.summary);
       for (const argument of spec.arguments ?? []) command.argument(argument.syntax, argument.help);
-      addOptions(command, spec.options);
+      addOptions(command, spec.options, spec.optionHelp);
       command.action(async () => {
         const names: readonly (N | GlobalOptionName)[] = [...GLOBAL_OPTION_NAMES, ...spec.options];
         const options = resolveOptions(pickOptions(names), command.optsWithGlobals(), runtime.env);

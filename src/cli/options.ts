@@ -327,6 +327,12 @@ export const OPTIONS = defineOptionTable({
       'index.docker.io/ORG/REPO for Docker Hub; oci:DIR[:TAG] and oci-archive:FILE[:TAG] write locally',
     // werf reads no env var for --tag (WERF_TAG belongs to its bundle commands).
   },
+  digestfile: {
+    flag: '--digestfile',
+    value: 'string',
+    valueName: 'path',
+    help: 'After the copy, write the digest of the destination manifest (or index) to this file',
+  },
   addLabel: {
     flag: '--add-label',
     value: 'string[]',
@@ -655,9 +661,10 @@ function commanderOptionsFor(definition: OptionDefinition): Option[] {
  * Register options from the table on a commander command. Defaults are applied by resolveOptions, not by
  * commander, so that "not given on the command line" stays distinguishable from "given as the default".
  */
-export function addOptions(command: Command, names: readonly OptionName[]): Command {
+export function addOptions(command: Command, names: readonly OptionName[], help: Partial<Record<OptionName, string>> = {}): Command {
   for (const name of names) {
-    for (const option of commanderOptionsFor(OPTIONS[name])) command.addOption(option);
+    const definition = help[name] === undefined ? OPTIONS[name] : { ...OPTIONS[name], help: help[name] };
+    for (const option of commanderOptionsFor(definition)) command.addOption(option);
   }
   return command;
 }

@@ -1,5 +1,5 @@
 // copyImage and `slipway copy` between real registries and OCI layouts, checked with skopeo.
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -125,12 +125,36 @@ describe('slipway copy', () => {
     const pushed = await pushRandomImage(plain.host, name, 'v1', { layers: 1, layerSize: 10_000 });
     const dst = `${plain2.host}/${uniqueRepo('cli/dst')}:copied`;
     const first = await cli(['copy', `docker://${plain.host}/${name}:v1`, dst]);
-    expect(first).toMatchObject({ code: 0, stderr: '' });
-    expect(first.stdout).toContain(pushed.manifestDigest);
-    expect(first.stdout).toContain('2 copied');
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toBe(`${dst}@${pushed.manifestDigest}\n`);
+    expect(first.stderr).toContain('2 copied');
     expect(await rawDigest(dst)).toBe(pushed.manifestDigest);
     const second = await cli(['copy', `${plain.host}/${name}:v1`, dst]);
-    expect(second.stdout).toContain('already holds');
+    expect(second.stderr).toContain('already holds');
+  });
+
+  it('writes extra --tags in the same transfer, one dest@digest line each, and the digest to --digestfile', async () => {
+    const { plain, plain2 } = registries();
+    const name = uniqueRepo('cli/src-tags');
+    const pushed = await pushRandomImage(plain.host, name, 'v1', { layers: 1, layerSize: 5_000 });
+    const repo = `${plain2.host}/${uniqueRepo('cli/dst-tags')}`;
+    const digestFile = join(tmpdir(), `slipway-digest-${process.pid}`);
+    try {
+      const result = await cli(['copy', `${plain.host}/${name}:v1`, `${repo}:main`, '--tag', 'v1.2', '--tag', 'latest', '--digestfile', digestFile]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout.trim().split('\n')).toEqual([`${repo}:main`, `${repo}:v1.2`, `${repo}:latest`].map((r) => `${r}@${pushed.manifestDigest}`));
+      for (const tag of ['main', 'v1.2', 'latest']) expect(await rawDigest(`${repo}:${tag}`)).toBe(pushed.manifestDigest);
+      expect(await readFile(digestFile, 'utf8')).toBe(pushed.manifestDigest);
+      // A --digestfile in a missing directory is refused before anything moves.
+      const refused = await cli(['copy', `${plain.host}/${name}:v1`, `${repo}:other`, '--digestfile', join(tmpdir(), 'no-such-dir', 'd')]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/^Error: --digestfile .*: the directory .* does not exist/);
+      const bad = await cli(['copy', `${plain.host}/${name}:v1`, `${repo}:other`, '--tag', 'no/slash']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/^Error: --tag "no\/slash" is not a valid tag/);
+    } finally {
+      await rm(digestFile, { force: true });
+    }
   });
 
   it('names a bad reference and exits non-zero with nothing written', async () => {
