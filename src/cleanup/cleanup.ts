@@ -145,6 +145,8 @@ export interface CleanupResult {
   skipped: { entry: PlannedTag; reason: string }[];
   /** Bytes the local store's garbage collection freed, when it ran. */
   freedBytes?: number;
+  /** Unreferenced blobs the garbage collection kept for their grace period (they may belong to a running build). */
+  spared?: { blobs: number; bytes: number; graceMs: number };
 }
 
 function isGone(error: unknown): boolean {
@@ -196,7 +198,9 @@ export async function runCleanup(options: RunCleanupOptions): Promise<CleanupRes
   }
 
   if (store instanceof OciLayoutStore && options.garbageCollect !== false) {
-    result.freedBytes = (await store.garbageCollect()).freedBytes;
+    const collected = await store.garbageCollect();
+    result.freedBytes = collected.freedBytes;
+    result.spared = collected.spared;
   }
   return result;
 }

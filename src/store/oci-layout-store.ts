@@ -78,6 +78,8 @@ export interface GarbageCollectResult {
   removed: string[];
   /** Bytes freed, temp files of crashed writers included. */
   freedBytes: number;
+  /** Unreachable blobs kept because they are younger than the grace period (a running build may need them). */
+  spared: { blobs: number; bytes: number; graceMs: number };
 }
 
 function errorCode(error: unknown): string | undefined {
@@ -592,7 +594,7 @@ export class OciLayoutStore implements ImageStore {
    */
   async garbageCollect(options: GarbageCollectOptions = {}): Promise<GarbageCollectResult> {
     const minAgeMs = options.minAgeMs ?? DEFAULT_GC_MIN_AGE_MS;
-    const result: GarbageCollectResult = { removed: [], freedBytes: 0 };
+    const result: GarbageCollectResult = { removed: [], freedBytes: 0, spared: { blobs: 0, bytes: 0, graceMs: minAgeMs } };
     await withFileLock(
       this.lockPath,
       async () => {
@@ -608,7 +610,14 @@ export class OciLayoutStore implements ImageStore {
             const isTemp = name.startsWith('.');
             if (!isTemp && reachable.has(digest)) continue;
             const st = await statOrUndefined(path);
-            if (st === undefined || !st.isFile() || st.mtimeMs > cutoff) continue;
+            if (st === undefined || !st.isFile()) continue;
+            if (st.mtimeMs > cutoff) {
+              if (!isTemp) {
+                result.spared.blobs++;
+                result.spared.bytes += st.size;
+              }
+              continue;
+            }
             try {
               await unlink(path);
             } catch (error) {

@@ -274,6 +274,8 @@ describe('without --repo: the local stages storage', () => {
       const purge = await slipway(dir, ['purge']);
       expect(purge.code, purge.stderr).toBe(0);
       expect(await localTags()).toEqual([foreign]);
+      // The blobs were written minutes ago: the local store keeps them for the grace period, and says so.
+      expect(purge.stdout).toMatch(/kept \d+ unreferenced blobs \(.*\) younger than 60 min, which a running build may still need/);
       await pullable(`oci:${layout}:${foreign}`);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -268,7 +268,9 @@ describe('OciLayoutStore: manifests and tags', () => {
     const orphan = Buffer.from('orphan');
     await store.writeBlob(sourceOf(orphan));
 
-    expect((await store.garbageCollect()).removed).toEqual([]); // everything is younger than the default grace
+    const young = await store.garbageCollect();
+    expect(young.removed).toEqual([]); // everything is younger than the default grace
+    expect(young.spared).toEqual({ blobs: 1, bytes: orphan.length, graceMs: 3600_000 }); // the orphan, kept and counted
     await store.deleteManifest(dropped.manifest.digest);
     const result = await store.garbageCollect({ minAgeMs: 0 });
     // each image has its own config (diff_ids differ), so all three of the dropped image's blobs go

@@ -101,7 +101,11 @@ export function printResult(io: CliIo, log: Logger, result: CleanupResult, dryRu
   for (const k of plan.keep) log.verbose(`Kept ${k.what} ${k.tag}: ${k.reasons.join('; ')}`);
   for (const d of result.deleted) io.stdout(`deleted ${d.tag} (${d.what})\n`);
   for (const s of result.skipped) io.stdout(`skipped ${s.entry.tag} (${s.entry.what}): ${s.reason}\n`);
-  const freed = result.freedBytes === undefined ? '' : `; the local store's garbage collection freed ${formatBytes(result.freedBytes)}`;
+  let freed = result.freedBytes === undefined ? '' : `; the local store's garbage collection freed ${formatBytes(result.freedBytes)}`;
+  if (result.spared !== undefined && result.spared.blobs > 0) {
+    freed += ` and kept ${result.spared.blobs} unreferenced blobs (${formatBytes(result.spared.bytes)}) younger than ` +
+      `${Math.round(result.spared.graceMs / 60_000)} min, which a running build may still need: run again later to free them`;
+  }
   io.stdout(
     `Deleted ${result.deleted.length} tags (${result.manifestsDeleted} manifests; about ${formatBytes(plan.bytesReferenced)} of ` +
       `layers were referenced only by them, approximate), kept ${plan.keep.length + result.skipped.length}, ` +
