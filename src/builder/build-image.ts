@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import pLimit from 'p-limit';
-import { BuildError } from '../errors.js';
+import { BuildError, SlipwayError } from '../errors.js';
 import {
   MediaType, encodeDocument, encodeManifest, formatPlatform, type Descriptor, type ImageConfig, type Platform,
 } from '../oci/index.js';
@@ -33,7 +33,10 @@ export type { BuildLog, BuildServices } from './build-state.js';
 const BASE_LAYER_CONCURRENCY = 4;
 
 /** Slipway's own cache version: bump it when stage contents change for the same inputs. */
-export const SLIPWAY_CACHE_VERSION = '1';
+export const SLIPWAY_CACHE_VERSION = '2';
+
+/** The PATH Docker (BuildKit's emptyImage) puts in the config of a FROM scratch image on Linux. */
+export const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** `-Z`: a stage that would have to be built. */
 export class StageNotBuiltError extends BuildError {
@@ -182,11 +185,11 @@ class ImageBuilder {
       const config: ImageConfig = {
         architecture: stage.platform.architecture, os: stage.platform.os,
         ...(stage.platform.variant ? { variant: stage.platform.variant } : {}),
-        created: BUILD_EPOCH, config: {}, rootfs: { type: 'layers', diff_ids: [] }, history: [],
+        created: BUILD_EPOCH, config: { Env: [DEFAULT_PATH_ENV] }, rootfs: { type: 'layers', diff_ids: [] }, history: [],
       };
       return {
         config, layers: [], layerSource: undefined, digest: stageDigest([...versionParts, 'FROM', 'scratch']),
-        published: undefined, manifestDigest: undefined, scope: createStageScope(this.plan, []), meta: { cmdSet: false },
+        published: undefined, manifestDigest: undefined, scope: createStageScope(this.plan, [DEFAULT_PATH_ENV]), meta: { cmdSet: false },
       };
     }
     const base = await resolveImage(this.services.client, from.ref, from.platform ?? stage.platform, this.where(stage.line));
@@ -210,6 +213,14 @@ class ImageBuilder {
 
   private async step(stage: PlannedStage, state: StageState, instruction: Instruction): Promise<void> {
     const where = this.where(instruction.line);
+    try {
+      await this.stepAt(stage, state, instruction, where);
+    } catch (error) {
+      throw locateError(error, this.plan.file, where);
+    }
+  }
+
+  private async stepAt(stage: PlannedStage, state: StageState, instruction: Instruction, where: string): Promise<void> {
     // The scope expands the instruction and applies ARG and ENV to itself.
     const expanded = state.scope.apply(instruction);
     if (instruction.keyword === 'ARG') {
@@ -217,6 +228,7 @@ class ImageBuilder {
       state.digest = stageDigest([state.digest, canonicalInstruction(instruction, expanded)]);
       return;
     }
+    validateInstruction(expanded, where);
     const inputs = [state.digest, canonicalInstruction(instruction, expanded)];
     let layerWork: PreparedLayer | undefined;
     if (instruction.keyword === 'COPY' || instruction.keyword === 'ADD') {
@@ -352,3 +364,38 @@ class ImageBuilder {
   }
 }
 
+
+/**
+ * Every build error names the instruction's `Dockerfile:LINE`: an error of a lower module (a layer, a
+ * registry, the runtime) gets the prefix; one that already names a line of the Dockerfile keeps its own.
+ */
+function locateError(error: unknown, file: string, where: string): unknown {
+  if (error instanceof StageNotBuiltError) return error;
+  if (error instanceof SlipwayError) {
+    if (!error.message.startsWith(`${file}:`)) error.message = `${where}: ${error.message}`;
+    return error;
+  }
+  return new BuildError(`${where}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+}
+
+/** Checks Docker makes on the expanded instruction, with Docker's messages. */
+function validateInstruction(instruction: ExpandedInstruction, where: string): void {
+  if (instruction.keyword === 'EXPOSE') {
+    // go-connections' nat.ParsePortSpecs, which BuildKit's EXPOSE calls.
+    for (const spec of instruction.args) {
+      // `[ip:][hostPort:]containerPort[/proto]`: Docker accepts (and BuildKit warns about) the host parts.
+      const [mapping = '', proto] = spec.split('/', 2);
+      const port = mapping.slice(mapping.lastIndexOf(':') + 1);
+      const range = /^(\d+)(?:-(\d+))?$/.exec(port);
+      const valid = range !== null && Number(range[1]) <= 65535 && (range[2] === undefined || (Number(range[2]) <= 65535 && Number(range[2]) >= Number(range[1])));
+      if (!valid) throw new BuildError(`${where}: invalid containerPort: ${port}`);
+      if (proto !== undefined && !['tcp', 'udp', 'sctp'].includes(proto.toLowerCase())) throw new BuildError(`${where}: invalid proto: ${proto}`);
+    }
+  }
+  if ((instruction.keyword === 'COPY' || instruction.keyword === 'ADD') && (instruction.sources?.length ?? 0) > 1) {
+    const dest = instruction.dest ?? '';
+    if (!dest.endsWith('/') && dest !== '.' && !dest.endsWith('/.')) {
+      throw new BuildError(`${where}: When using ${instruction.keyword} with more than one source file, the destination must be a directory and end with a /`);
+    }
+  }
+}

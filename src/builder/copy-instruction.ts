@@ -175,7 +175,7 @@ export class CopyInstruction {
     const file = await downloadTo(url, this.env.services.tmpDir, where);
     if (expected !== undefined && file.digest !== expected) {
       await rm(file.path, { force: true });
-      throw new BuildError(`${where}: ADD ${url}: checksum mismatch, expected ${expected} but the download hashes to ${file.digest}`);
+      throw new BuildError(`${where}: ADD ${redactUrl(url)}: checksum mismatch, expected ${expected} but the download hashes to ${file.digest}`);
     }
     return file;
   }
@@ -270,8 +270,19 @@ function isUrl(path: string): boolean {
 
 /** Download to a temp file, hashing on the way; the URL is not logged with credentials. */
 async function downloadTo(url: string, tmpDir: string, where: string): Promise<{ path: string; digest: string; size: number }> {
-  const response = await fetch(url, { redirect: 'follow' }).catch((error: unknown) => {
-    throw new BuildError(`${where}: ADD ${redactUrl(url)}: ${(error as Error).message}`, { cause: error });
+  // fetch() refuses a URL with userinfo (and its message quotes the URL, password included): the
+  // credentials go in a Basic Authorization header, as Docker sends them, and never into a message.
+  const parsed = new URL(url);
+  const headers: Record<string, string> = {};
+  if (parsed.username !== '' || parsed.password !== '') {
+    const credentials = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
+    headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
+    parsed.username = '';
+    parsed.password = '';
+  }
+  const scrub = (text: string): string => text.split(url).join(redactUrl(url)).split(parsed.href).join(redactUrl(url));
+  const response = await fetch(parsed, { redirect: 'follow', headers }).catch((error: unknown) => {
+    throw new BuildError(`${where}: ADD ${redactUrl(url)}: ${scrub((error as Error).message)}`);
   });
   if (!response.ok || response.body === null) {
     throw new BuildError(`${where}: ADD ${redactUrl(url)}: the server answered ${response.status}`);

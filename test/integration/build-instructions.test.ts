@@ -1,7 +1,7 @@
 // Instruction-level behaviour of the builder, read back from the registry with skopeo and through the client.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,7 +25,11 @@ const served = Buffer.from('downloaded content\n');
 beforeAll(async () => {
   server = createServer((req, res) => {
     if (req.url === '/files/data.txt') res.end(served);
-    else { res.statusCode = 404; res.end(); }
+    else if (req.url === '/private/data.txt') {
+      // Basic auth: user "u", password "s3cret-pw".
+      if (req.headers.authorization === `Basic ${Buffer.from('u:s3cret-pw').toString('base64')}`) res.end(served);
+      else { res.statusCode = 401; res.end(); }
+    } else { res.statusCode = 404; res.end(); }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   serverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -161,5 +165,74 @@ describe('builder instructions', () => {
       expect(config.config.OnBuild ?? []).toEqual([]);
       expect(config.architecture).toBe(child.platform.architecture);
     }
+  });
+
+  // issue 12, defect 4: Docker's defaults and validation.
+  it('FROM scratch gets Docker\'s default PATH in its config Env', async () => {
+    const { plain } = registries();
+    const repo = `${plain.host}/${uniqueRepo('instr/scratch-path')}`;
+    const dir = await project({
+      'werf.yaml': 'project: instr\nconfigVersion: 1\n---\nimage: app\ndockerfile: Dockerfile\n',
+      Dockerfile: 'FROM scratch\nENV A=1\nCOPY f /f\n',
+      f: 'f\n',
+    });
+    const { code, out } = await build(dir, ['--repo', repo]);
+    expect(code, out).toBe(0);
+    const config = await skopeoInspect(`${repo}:${tagOf(out, 'app')}`, { config: true }) as { config: { Env: string[] } };
+    expect(config.config.Env).toEqual(['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'A=1']);
+  });
+
+  it.each([
+    ['EXPOSE abc', 'FROM scratch\nEXPOSE 80 abc\n', /^Error: Dockerfile:2: invalid containerPort: abc$/m],
+    ['EXPOSE 80/xyz', 'FROM scratch\nARG P=80/xyz\nEXPOSE $P\n', /^Error: Dockerfile:3: invalid proto: xyz$/m],
+    ['COPY a b /notadir', 'FROM scratch\nCOPY a b /notadir\n', /^Error: Dockerfile:2: When using COPY with more than one source file, the destination must be a directory and end with a \/$/m],
+    ['ADD a b /notadir', 'FROM scratch\n\nADD a b /notadir\n', /^Error: Dockerfile:3: When using ADD with more than one source file, the destination must be a directory and end with a \/$/m],
+    ['a missing COPY --from path', 'FROM scratch AS s\nCOPY a /a\nFROM scratch\nCOPY --from=s /nope /x\n', /^Error: Dockerfile:4: /m],
+    ['COPY --chown of an unknown user on scratch', 'FROM scratch\nCOPY --chown=nobody a /a\n', /^Error: Dockerfile:2: /m],
+  ])('%s is an error naming Dockerfile:LINE, as in Docker', async (_name, dockerfile, message) => {
+    const dir = await project({
+      'werf.yaml': 'project: instr\nconfigVersion: 1\n---\nimage: app\ndockerfile: Dockerfile\n',
+      Dockerfile: dockerfile, a: 'a\n', b: 'b\n',
+    });
+    const { code, out } = await build(dir, []);
+    expect(code, out).toBe(1);
+    expect(out).toMatch(message);
+  });
+
+  it('an error of the layer code (a symlink loop in a COPY --from source) names Dockerfile:LINE', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'slipway-instr-'));
+    await writeFile(join(dir, 'werf.yaml'), 'project: instr\nconfigVersion: 1\n---\nimage: app\ndockerfile: Dockerfile\n');
+    await writeFile(join(dir, 'Dockerfile'), 'FROM scratch AS s\nCOPY a b /\nFROM scratch\nCOPY --from=s /a/x /x\n');
+    await symlink('b', join(dir, 'a'));
+    await symlink('a', join(dir, 'b'));
+    const git = (...args: string[]) => run('git', ['-c', 'user.email=t@example.org', '-c', 'user.name=t', ...args], { cwd: dir });
+    await git('init', '-q');
+    await git('add', '-A');
+    await git('commit', '-qm', 'fixture');
+    const { code, out } = await build(dir, []);
+    expect(code, out).toBe(1);
+    expect(out).toMatch(/^Error: Dockerfile:4: .*too many levels of symbolic links/m);
+  });
+
+  it('ADD of a URL with user:password sends them as Basic auth and never prints the password', async () => {
+    const { plain } = registries();
+    const repo = `${plain.host}/${uniqueRepo('instr/add-auth')}`;
+    const withAuth = serverUrl.replace('http://', 'http://u:s3cret-pw@');
+    const dir = await project({
+      'werf.yaml': 'project: instr\nconfigVersion: 1\n---\nimage: app\ndockerfile: Dockerfile\n---\nimage: bad\ndockerfile: bad.Dockerfile\n',
+      Dockerfile: `FROM scratch\nADD ${withAuth}/private/data.txt /data.txt\n`,
+      'bad.Dockerfile': `FROM scratch\nADD --checksum=sha256:${'0'.repeat(64)} ${withAuth}/private/data.txt /data.txt\n`,
+    });
+    const good = await build(dir, ['--repo', repo, 'app']);
+    expect(good.code, good.out).toBe(0);
+    const [registry, ...rest] = repo.split('/');
+    const store = new RegistryStore(client, { registry: registry!, repository: rest.join('/') });
+    const manifest = await skopeoInspect(`${repo}:${tagOf(good.out, 'app')}`, { raw: true }) as { layers: { digest: string; size: number; mediaType: string }[] };
+    expect((await readFileFromImage(store, manifest.layers, 'data.txt'))?.toString()).toBe('downloaded content\n');
+    expect(good.out).not.toContain('s3cret-pw');
+    const bad = await build(dir, ['--repo', repo, 'bad']);
+    expect(bad.code, bad.out).toBe(1);
+    expect(bad.out).toMatch(/^Error: bad\.Dockerfile:2: ADD .*checksum mismatch/m);
+    expect(bad.out).not.toContain('s3cret-pw');
   });
 });
