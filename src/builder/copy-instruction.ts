@@ -46,6 +46,15 @@ export class CopyInstruction {
     const dispose = async (): Promise<void> => { await Promise.all(closers.splice(0).map((close) => close())); };
     // Entries are made at build time, once the owner is known: `(owner) => entries`.
     const makers: ((owner: Owner, entries: LayerEntry[]) => Promise<void>)[] = [];
+    // Entries written at the destination itself (one source, a destination without '/'): when the image
+    // has a directory there (or a symlink to one), they go into it under this name, as in Docker.
+    const intoDir = new Map<LayerEntry, string>();
+    const destTarget = posix.resolve('/', workdir, dest).slice(1);
+    const destNamesFile = !dest.endsWith('/') && !dest.endsWith('/.') && dest !== '.';
+    const atDest = (entry: LayerEntry, name: string): LayerEntry => {
+      if (destNamesFile && entry.path === destTarget && entry.type !== 'dir') intoDir.set(entry, name);
+      return entry;
+    };
 
     try {
       for (const doc of sources) {
@@ -54,14 +63,14 @@ export class CopyInstruction {
         const bytes = Buffer.from(doc.content);
         hash.update(`heredoc:${target}:${doc.content}\0`);
         makers.push(async (owner, entries) => {
-          entries.push({ path: target, type: 'file', mode: chmod ?? 0o644, uid: owner.uid, gid: owner.gid, size: bytes.length, open: async () => createReadStreamOf(bytes) });
+          entries.push(atDest({ path: target, type: 'file', mode: chmod ?? 0o644, uid: owner.uid, gid: owner.gid, size: bytes.length, open: async () => createReadStreamOf(bytes) }, doc.name));
         });
       }
       const paths = sources.flatMap((s) => (s.kind === 'path' ? [s.path] : []));
       if (paths.length > 0 && fromFlag !== undefined) {
         hash.update(`${await this.copySourceIdentity(stage, fromFlag, where)}\0`);
         makers.push(async (owner, entries) => {
-          closers.push(await this.fromImageEntries(stage, instruction, paths, dest, workdir, owner, chmod, where, entries));
+          closers.push(await this.fromImageEntries(stage, instruction, paths, dest, workdir, owner, chmod, where, entries, atDest));
         });
       } else if (paths.length > 0) {
         const urls = instruction.keyword === 'ADD' ? paths.filter(isUrl) : [];
@@ -73,7 +82,7 @@ export class CopyInstruction {
           const mode = chmod ?? 0o600; // Docker writes a downloaded file with mode 0600
           hash.update(`url:${target}:${mode.toString(8)}:${file.digest}\0`);
           makers.push(async (owner, entries) => {
-            entries.push({ path: target, type: 'file', mode, uid: owner.uid, gid: owner.gid, size: file.size, open: async () => createReadStream(file.path) });
+            entries.push(atDest({ path: target, type: 'file', mode, uid: owner.uid, gid: owner.gid, size: file.size, open: async () => createReadStream(file.path) }, name));
           });
         }
         const local = paths.filter((p) => !urls.includes(p));
@@ -94,14 +103,14 @@ export class CopyInstruction {
             const linkTarget = this.env.services.files.readLink(projectPath, 'context');
             hash.update(`link:${file.target}:${linkTarget}\0`);
             makers.push(async (owner, entries) => {
-              entries.push({ path: file.target, type: 'symlink', mode: 0o777, uid: owner.uid, gid: owner.gid, linkTarget });
+              entries.push(atDest({ path: file.target, type: 'symlink', mode: 0o777, uid: owner.uid, gid: owner.gid, linkTarget }, posix.basename(file.source)));
             });
           } else {
             const { digest, size } = await hashStream(() => this.env.services.files.openStream(projectPath, 'context'));
             const mode = chmod ?? (file.file.mode & 0o111 ? 0o755 : 0o644);
             hash.update(`file:${file.target}:${mode.toString(8)}:${digest}\0`);
             makers.push(async (owner, entries) => {
-              entries.push({ path: file.target, type: 'file', mode, uid: owner.uid, gid: owner.gid, size, open: async () => this.env.services.files.openStream(projectPath, 'context') });
+              entries.push(atDest({ path: file.target, type: 'file', mode, uid: owner.uid, gid: owner.gid, size, open: async () => this.env.services.files.openStream(projectPath, 'context') }, posix.basename(file.source)));
             });
           }
         }
@@ -117,13 +126,57 @@ export class CopyInstruction {
           const owner = await this.owner(state, instruction, where);
           const entries: LayerEntry[] = [];
           for (const make of makers) await make(owner, entries);
-          return await createLayer(entries, { tmpDir: this.env.services.tmpDir, parentDirs: 'omit', duplicates: 'last-wins' });
+          const placed = await this.place(state, entries, intoDir);
+          return await createLayer(placed, { tmpDir: this.env.services.tmpDir, parentDirs: 'omit', duplicates: 'last-wins' });
         } finally {
           await dispose();
         }
       },
       dispose,
     };
+  }
+
+  /**
+   * Where the entries land in the image, as BuildKit and buildah write them: every destination is
+   * resolved through the image's symlinks (a COPY below merged-/usr's `/sbin -> usr/sbin` writes
+   * `usr/sbin/...` and keeps the link), and an entry written at the destination itself goes into the
+   * directory the image has there.
+   */
+  private async place(state: StageState, entries: LayerEntry[], intoDir: ReadonlyMap<LayerEntry, string>): Promise<LayerEntry[]> {
+    const store = state.layerSource ?? this.env.services.storage.store;
+    const files = state.layers.length > 0 ? await readImageFiles(store, state.layers, () => false, { tmpDir: this.env.services.tmpDir }) : undefined;
+    try {
+      const resolve = (path: string, followFinal: boolean): { path: string; type: string | undefined } =>
+        files ? files.resolveWrite(path, followFinal) : { path, type: undefined };
+      const parents = new Map<string, string>();
+      const resolveParent = (dir: string): string => {
+        let resolved = parents.get(dir);
+        if (resolved === undefined) {
+          resolved = dir === '' ? '' : resolve(dir, true).path;
+          parents.set(dir, resolved);
+        }
+        return resolved;
+      };
+      const out: LayerEntry[] = [];
+      const written = new Set<string>();
+      for (const entry of entries) {
+        let path: string;
+        const name = intoDir.get(entry);
+        const destination = name !== undefined ? resolve(entry.path, true) : undefined;
+        if (destination?.type === 'dir') path = posix.join(destination.path, name!);
+        else {
+          const slash = entry.path.lastIndexOf('/');
+          const parent = slash < 0 ? '' : resolveParent(entry.path.slice(0, slash));
+          path = posix.join(parent, entry.path.slice(slash + 1));
+        }
+        const linkTarget = entry.type === 'hardlink' && entry.linkTarget !== undefined ? resolveParentOf(entry.linkTarget, resolveParent) : entry.linkTarget;
+        out.push({ ...entry, path, ...(linkTarget !== undefined ? { linkTarget } : {}) });
+        written.add(path);
+      }
+      return out;
+    } finally {
+      await files?.close();
+    }
   }
 
   /** What a `--from` source contributes to the digest: the stage's digest, or the image's manifest digest. */
@@ -184,6 +237,7 @@ export class CopyInstruction {
   private async fromImageEntries(
     stage: PlannedStage, instruction: ExpandedInstruction, paths: string[], dest: string, workdir: string,
     owner: Owner, chmod: number | undefined, where: string, entries: LayerEntry[],
+    atDest: (entry: LayerEntry, name: string) => LayerEntry,
   ): Promise<() => Promise<void>> {
     const reference = stage.references.find((r) => r.via === 'copy' && r.value === instruction.flags.from);
     let store: ImageStore;
@@ -221,7 +275,7 @@ export class CopyInstruction {
             uid: keepOwner ? entry.uid : owner.uid, gid: keepOwner ? entry.gid : owner.gid,
             mode: chmod !== undefined && entry.type !== 'symlink' ? chmod : entry.mode,
           };
-          entries.push(copy);
+          entries.push(atDest(copy, posix.basename(entry.path)));
           matched++;
         }
       }
@@ -254,6 +308,11 @@ export class CopyInstruction {
       throw new BuildError(`${where}: ${(error as Error).message}`, { cause: error, ...((error as BuildError).hint ? { hint: (error as BuildError).hint! } : {}) });
     }
   }
+}
+
+function resolveParentOf(path: string, resolveParent: (dir: string) => string): string {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? path : posix.join(resolveParent(path.slice(0, slash)), path.slice(slash + 1));
 }
 
 /** `keep`: COPY --from without --chown keeps the source files' owners. */

@@ -671,6 +671,36 @@ describe('RUN, Slipway against buildah', () => {
     });
   }, CASE_TIMEOUT);
 
+  // issue 12, defect 1: merged-/usr style links (`/sbin -> usr/sbin`) must survive a COPY below them.
+  it('COPY, ADD and WORKDIR destinations resolve through the image\'s symlinks and keep them', async () => {
+    await differential('dest-symlinks', {
+      dockerfile: [
+        'FROM @BASE@',
+        'RUN mkdir -p /usr/lsbin /data/real && echo base > /usr/lsbin/ldconfig && ln -s usr/lsbin /lsbin \\',
+        ' && ln -s /data/real /data/link && ln -s ../../data/real /usr/uplink',
+        'COPY tool /lsbin/tool',
+        'COPY tool /lsbin/new/deep/tool2',
+        'ADD tool /usr/uplink/sub/',
+        'COPY tool /data/link',
+        'WORKDIR /lsbin/wd',
+        'COPY tool ./',
+        'RUN ls /lsbin/ > /listing',
+      ].join('\n'),
+      files: { tool: 'tool\n' },
+      check: (fs, side) => {
+        expectEntry(fs, '/lsbin', side, { type: 'symlink', linkTarget: 'usr/lsbin' });
+        expectEntry(fs, '/usr/lsbin/ldconfig', side, { type: 'file', text: 'base\n' });
+        expectEntry(fs, '/usr/lsbin/tool', side, { type: 'file', text: 'tool\n' });
+        expectEntry(fs, '/usr/lsbin/new/deep/tool2', side, { type: 'file', text: 'tool\n' });
+        expectEntry(fs, '/data/real/sub/tool', side, { type: 'file', text: 'tool\n' });
+        expectEntry(fs, '/data/link', side, { type: 'symlink', linkTarget: '/data/real' });
+        expectEntry(fs, '/data/real/tool', side, { type: 'file', text: 'tool\n' }); // into the directory the final link names
+        expectEntry(fs, '/usr/lsbin/wd/tool', side, { type: 'file', text: 'tool\n' });
+        expect(text(fs, '/listing', side)).toBe('ldconfig\nnew\ntool\nwd\n');
+      },
+    });
+  }, CASE_TIMEOUT);
+
   it('exec-form RUN runs without a shell and without variable expansion', async () => {
     await differential('exec-form', {
       dockerfile: [

@@ -76,6 +76,13 @@ export interface ImageFiles {
    * resolved one. A file that was not wanted is fetched from its layer when opened.
    */
   lookup(path: string, options?: LookupOptions): LayerEntry | undefined;
+  /**
+   * Where a write to `path` lands in the image, as BuildKit resolves a destination (continuity's
+   * RootPath): symlinks followed within the image root (`..` and absolute targets clamped at the root),
+   * the final component too when `followFinal`; a missing component and what follows it are taken as
+   * written. Returns the resolved path and what is there.
+   */
+  resolveWrite(path: string, followFinal: boolean): { path: string; type: 'dir' | 'file' | 'symlink' | 'other' | undefined };
   /** Delete the spooled contents. */
   close(): Promise<void>;
 }
@@ -152,6 +159,33 @@ class ImageTree {
     const dir = this.resolve(path, true)?.node;
     if (dir?.type === 'dir') purgeLower(dir, layer);
     else this.ensureDir(path, layer);
+  }
+
+  /** See ImageFiles.resolveWrite. */
+  resolveWrite(path: string, followFinal: boolean): { path: string; node: Node | undefined } {
+    let queue = path.split('/');
+    let stack: { name: string; node: Node | undefined }[] = [];
+    let hops = 0;
+    while (queue.length > 0) {
+      const part = queue.shift()!;
+      if (part === '' || part === '.') continue;
+      if (part === '..') {
+        stack.pop();
+        continue;
+      }
+      const dir = stack.length > 0 ? stack[stack.length - 1]!.node : this.root;
+      const child = dir?.type === 'dir' ? dir.children!.get(part) : undefined;
+      if (child?.type === 'symlink' && (queue.length > 0 || followFinal)) {
+        if (++hops > MAX_SYMLINK_HOPS) throw new BuildError(`cannot resolve "${path}" in the image: too many levels of symbolic links`);
+        const target = child.linkTarget ?? '';
+        if (target.startsWith('/')) stack = [];
+        queue = [...target.split('/'), ...queue];
+        continue;
+      }
+      stack.push({ name: part, node: child });
+    }
+    if (stack.length === 0) return { node: this.root, path: '' };
+    return { node: stack[stack.length - 1]!.node, path: stack.map((s) => s.name).join('/') };
   }
 
   /** Resolve `path` following symlinks (within the root); undefined when a component is missing. */
@@ -271,6 +305,11 @@ class ImageFilesImpl implements ImageFiles {
     const resolved = this.tree.resolve(path, options.followSymlinks ?? true);
     if (resolved === undefined || resolved.path === '') return undefined;
     return this.toEntry(resolved.path, resolved.node);
+  }
+
+  resolveWrite(path: string, followFinal: boolean): { path: string; type: Node['type'] | undefined } {
+    const resolved = this.tree.resolveWrite(path, followFinal);
+    return { path: resolved.path, type: resolved.node?.type };
   }
 
   async close(): Promise<void> {
