@@ -24,6 +24,7 @@ import { extractTarEntries } from './layer/extract-tar.js';
 import { readFilesFromImage, readImageFiles } from './layer/image-files.js';
 import { chownNeedsLookup, parseGroup, parsePasswd, resolveChown } from './layer/passwd.js';
 import { isTarHeader, sniffCompression } from './layer/tar-reader.js';
+import { ancestors } from './layer/paths.js';
 import type { LayerEntry } from './layer/types.js';
 
 export class CopyInstruction {
@@ -126,7 +127,7 @@ export class CopyInstruction {
           const owner = await this.owner(state, instruction, where);
           const entries: LayerEntry[] = [];
           for (const make of makers) await make(owner, entries);
-          const placed = await this.place(state, entries, intoDir);
+          const placed = await this.place(state, entries, intoDir, chowned ? owner : { uid: 0, gid: 0 });
           return await createLayer(placed, { tmpDir: this.env.services.tmpDir, parentDirs: 'omit', duplicates: 'last-wins' });
         } finally {
           await dispose();
@@ -139,10 +140,11 @@ export class CopyInstruction {
   /**
    * Where the entries land in the image, as BuildKit and buildah write them: every destination is
    * resolved through the image's symlinks (a COPY below merged-/usr's `/sbin -> usr/sbin` writes
-   * `usr/sbin/...` and keeps the link), and an entry written at the destination itself goes into the
-   * directory the image has there.
+   * `usr/sbin/...` and keeps the link), an entry written at the destination itself goes into the
+   * directory the image has there, and the directories the copy creates are made explicitly, owned by
+   * `dirOwner` (the --chown owner, else root) with mode 0755.
    */
-  private async place(state: StageState, entries: LayerEntry[], intoDir: ReadonlyMap<LayerEntry, string>): Promise<LayerEntry[]> {
+  private async place(state: StageState, entries: LayerEntry[], intoDir: ReadonlyMap<LayerEntry, string>, dirOwner: { uid: number; gid: number }): Promise<LayerEntry[]> {
     const store = state.layerSource ?? this.env.services.storage.store;
     const files = state.layers.length > 0 ? await readImageFiles(store, state.layers, () => false, { tmpDir: this.env.services.tmpDir }) : undefined;
     try {
@@ -173,7 +175,16 @@ export class CopyInstruction {
         out.push({ ...entry, path, ...(linkTarget !== undefined ? { linkTarget } : {}) });
         written.add(path);
       }
-      return out;
+      // The directories the copy creates: every missing ancestor of what it writes.
+      const created = new Map<string, LayerEntry>();
+      for (const entry of out) {
+        for (const dir of ancestors(entry.path)) {
+          if (written.has(dir) || created.has(dir)) continue;
+          if (resolve(dir, false).type !== undefined) continue;
+          created.set(dir, { path: dir, type: 'dir', mode: 0o755, uid: dirOwner.uid, gid: dirOwner.gid });
+        }
+      }
+      return [...created.values(), ...out];
     } finally {
       await files?.close();
     }

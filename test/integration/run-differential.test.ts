@@ -701,6 +701,30 @@ describe('RUN, Slipway against buildah', () => {
     });
   }, CASE_TIMEOUT);
 
+  // issue 12, defect 3: the `USER node` / `COPY --chown=node:node` pattern.
+  it('COPY --chown owns the directories it creates, so that the USER can write in its WORKDIR', async () => {
+    await differential('copy-chown-dirs', {
+      dockerfile: [
+        'FROM @BASE@',
+        'USER app',
+        'WORKDIR /home/app/app',
+        'COPY --chown=app:app f ./',
+        'RUN touch x && id -u > /home/app/app/who',
+        'COPY --chown=1000:50 f /opt/new/dir/',
+        'USER root',
+        'COPY f /srv/rootdir/',
+      ].join('\n'),
+      files: { f: 'f\n' },
+      check: (fs, side) => {
+        expectEntry(fs, '/home/app/app', side, { type: 'dir', uid: 1000, gid: 1000 });
+        expectEntry(fs, '/home/app/app/f', side, { type: 'file', uid: 1000, gid: 1000 });
+        expectEntry(fs, '/home/app/app/x', side, { type: 'file', uid: 1000, gid: 1000 });
+        expectEntry(fs, '/opt/new/dir/f', side, { type: 'file', uid: 1000, gid: 50 });
+        expectEntry(fs, '/srv/rootdir', side, { type: 'dir', uid: 0, gid: 0 });
+      },
+    });
+  }, CASE_TIMEOUT);
+
   it('exec-form RUN runs without a shell and without variable expansion', async () => {
     await differential('exec-form', {
       dockerfile: [
