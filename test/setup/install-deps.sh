@@ -25,6 +25,9 @@ declare -A PROVIDER=(
   [tinyproxy]=tinyproxy-bin
   # the static chroot-escape probe of test/integration/run-escape.test.ts (libc6-dev: see below)
   [gcc]=gcc
+  # extended attributes (file capabilities) of RUN diffs and unpacked layers, and the tests that check them
+  [getfattr]=attr
+  [setfattr]=attr
 )
 
 # The escape probes run Slipway rootless as this unprivileged user (the tests run as root).

@@ -73,6 +73,7 @@ interface Planned {
   linkname: string;
   open: (() => Promise<Readable>) | undefined;
   localFile: string | undefined;
+  xattrs: Record<string, Buffer> | undefined;
   /** The entry's path as the caller gave it, for messages. */
   path: string;
 }
@@ -130,6 +131,7 @@ function plannedOf(entry: LayerEntry, name: string, typeflag: TarTypeflag, linkn
     linkname,
     open: isFile ? entry.open : undefined,
     localFile: isFile ? entry.localFile : undefined,
+    xattrs: entry.xattrs && Object.keys(entry.xattrs).length > 0 ? entry.xattrs : undefined,
     path: entry.path,
   };
 }
@@ -146,6 +148,7 @@ function markerOf(path: string, name: string): Planned {
     linkname: '',
     open: undefined,
     localFile: undefined,
+    xattrs: undefined,
     path,
   };
 }
@@ -364,7 +367,7 @@ export async function createLayer(
         if (copied !== entry.size) {
           throw new IntegrityError(`layer entry "${entry.path}": its content has ${copied} bytes, but ${entry.size} were declared`);
         }
-        await emit(encodeTarHeader({ name: entry.name, typeflag: entry.typeflag, mode: entry.mode, uid: entry.uid, gid: entry.gid, size: copied, linkname: entry.linkname, mtime: LAYER_MTIME }));
+        await emit(encodeTarHeader({ name: entry.name, typeflag: entry.typeflag, mode: entry.mode, uid: entry.uid, gid: entry.gid, size: copied, linkname: entry.linkname, mtime: LAYER_MTIME, ...(entry.xattrs ? { xattrs: entry.xattrs } : {}) }));
         for (const chunk of chunks) await emit(chunk);
         if (copied % BLOCK !== 0) await emit(padding(copied));
         continue;
@@ -377,7 +380,7 @@ export async function createLayer(
         size = file.size;
         open = async () => createReadStream(file.path);
       }
-      await emit(encodeTarHeader({ name: entry.name, typeflag: entry.typeflag, mode: entry.mode, uid: entry.uid, gid: entry.gid, size, linkname: entry.linkname, mtime: LAYER_MTIME }));
+      await emit(encodeTarHeader({ name: entry.name, typeflag: entry.typeflag, mode: entry.mode, uid: entry.uid, gid: entry.gid, size, linkname: entry.linkname, mtime: LAYER_MTIME, ...(entry.xattrs ? { xattrs: entry.xattrs } : {}) }));
       if (size === 0) continue;
       const source = await openSource({ ...entry, open });
       let copied = 0;

@@ -49,6 +49,7 @@ interface Node {
   /** Index of the layer that last wrote this node. */
   layer: number;
   linkTarget?: string;
+  xattrs?: Record<string, Buffer>;
   content?: Content;
   children?: Map<string, Node>;
 }
@@ -143,6 +144,7 @@ class ImageTree {
       existing.uid = node.uid;
       existing.gid = node.gid;
       existing.layer = node.layer;
+      existing.xattrs = node.xattrs;
       return;
     }
     parent.children!.set(name, node);
@@ -280,7 +282,7 @@ class ImageFilesImpl implements ImageFiles {
   }
 
   toEntry(path: string, node: Node): LayerEntry {
-    const base = { path, mode: node.mode, uid: node.uid, gid: node.gid };
+    const base = { path, mode: node.mode, uid: node.uid, gid: node.gid, ...(node.xattrs ? { xattrs: node.xattrs } : {}) };
     switch (node.type) {
       case 'dir':
         return { ...base, type: 'dir' };
@@ -362,7 +364,7 @@ export async function readImageFiles(
           tree.whiteout(joinPath(dirname(path), name.slice(WHITEOUT_PREFIX.length)), layer);
           continue;
         }
-        const meta = { mode: record.mode, uid: record.uid, gid: record.gid, layer };
+        const meta = { mode: record.mode, uid: record.uid, gid: record.gid, layer, ...(record.xattrs ? { xattrs: record.xattrs } : {}) };
         switch (record.type) {
           case 'dir':
             tree.set(path, { ...meta, type: 'dir', children: new Map() });

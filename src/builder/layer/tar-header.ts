@@ -35,6 +35,8 @@ export interface TarHeader {
   linkname: string;
   /** Seconds since the epoch. */
   mtime: number;
+  /** Extended attributes, written as PAX `SCHILY.xattr.<name>` records (the values are raw bytes). */
+  xattrs?: Record<string, Buffer>;
 }
 
 const NAME_SIZE = 100;
@@ -115,13 +117,13 @@ function fillCommon(block: Buffer, h: TarHeader, name: string, linkname: string)
   putOctal(block, 337, 8, 0); // devminor
 }
 
-/** Go's formatPAXRecord: "<len> <key>=<value>\n" where len counts itself. */
-function paxRecord(key: string, value: string): string {
-  const body = ` ${key}=${value}\n`;
-  const bodyBytes = Buffer.byteLength(body, 'utf8');
+/** Go's formatPAXRecord: "<len> <key>=<value>\n" where len counts itself (in bytes: xattr values are binary). */
+function paxRecord(key: string, value: string | Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from(` ${key}=`, 'utf8'), typeof value === 'string' ? Buffer.from(value, 'utf8') : value, Buffer.from('\n')]);
+  const bodyBytes = body.length;
   let size = bodyBytes + String(bodyBytes).length;
   if (String(size).length + bodyBytes !== size) size = String(size).length + bodyBytes;
-  return `${size}${body}`;
+  return Buffer.concat([Buffer.from(String(size)), body]);
 }
 
 /** Go's path.Join(dir, "PaxHeaders.0", file) over path.Split(name). */
@@ -153,7 +155,8 @@ export function padding(size: number): Buffer {
  * and then the 512-byte header when USTAR cannot hold the entry.
  */
 export function encodeTarHeader(h: TarHeader): Buffer {
-  const pax: Record<string, string> = {};
+  const pax: Record<string, string | Buffer> = {};
+  for (const [name, value] of Object.entries(h.xattrs ?? {})) pax[`SCHILY.xattr.${name}`] = value;
   const nameFits = isAscii(h.name) && (h.name.length <= NAME_SIZE || splitUstarPath(h.name) !== undefined);
   if (!nameFits) pax.path = h.name;
   if (!isAscii(h.linkname) || h.linkname.length > NAME_SIZE) pax.linkpath = h.linkname;
@@ -177,7 +180,7 @@ export function encodeTarHeader(h: TarHeader): Buffer {
     return block;
   }
 
-  const data = Buffer.from(keys.map((k) => paxRecord(k, pax[k]!)).join(''), 'utf8');
+  const data = Buffer.concat(keys.map((k) => paxRecord(k, pax[k]!)));
   const paxBlock = Buffer.alloc(BLOCK);
   paxBlock[156] = TYPE_PAX.charCodeAt(0);
   putString(paxBlock, 0, NAME_SIZE, paxHeaderName(h.name));

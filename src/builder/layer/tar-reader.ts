@@ -105,6 +105,12 @@ export interface TarRecord {
   size: number;
   /** Symlink target verbatim; hard link target canonicalised like `path`. */
   linkTarget: string | undefined;
+  /**
+   * PAX `SCHILY.xattr.*` attributes. tar-stream decodes PAX values as UTF-8: a value that is not valid
+   * UTF-8 (a capability set with bit 7 of a byte set, e.g. cap_setuid) would not survive exactly, and is
+   * left out rather than corrupted.
+   */
+  xattrs: Record<string, Buffer> | undefined;
   /** The content; read it to the end (or call `body.resume()`) before asking for the next record. */
   body: AsyncIterable<Buffer> & { resume(): unknown };
 }
@@ -129,6 +135,16 @@ function paxNumber(pax: Record<string, string> | null | undefined, key: string):
   const value = pax?.[key];
   if (value === undefined || !/^\d+$/.test(value)) return undefined;
   return Number(value);
+}
+
+function xattrsOf(pax: Record<string, string> | null | undefined): Record<string, Buffer> | undefined {
+  let out: Record<string, Buffer> | undefined;
+  for (const [key, value] of Object.entries(pax ?? {})) {
+    if (!key.startsWith('SCHILY.xattr.')) continue;
+    if (value.includes('\uFFFD')) continue; // not valid UTF-8, so not read exactly: dropped rather than corrupted
+    (out ??= {})[key.slice('SCHILY.xattr.'.length)] = Buffer.from(value, 'utf8');
+  }
+  return out;
 }
 
 /**
@@ -157,6 +173,7 @@ export async function* readTar(input: Readable, what: string): AsyncGenerator<Ta
         gid: paxNumber(pax, 'gid') ?? header.gid ?? 0,
         size: type === 'file' ? (header.size ?? 0) : 0,
         linkTarget: type === 'hardlink' && linkname !== undefined ? normalizeArchivePath(linkname, what) : linkname,
+        xattrs: xattrsOf(pax),
         body: entry as unknown as TarRecord['body'],
       };
       // A body the consumer left unread is skipped, so the archive keeps flowing.

@@ -23,6 +23,11 @@ export interface LayerEntry {
   size?: number;
   linkTarget?: string;
   open?: () => Promise<Readable>;
+  /**
+   * Extended attributes the layer carries (PAX `SCHILY.xattr.<name>`, as Go's archive/tar writes them):
+   * file capabilities (`security.capability`) and `user.*`, never overlay's own.
+   */
+  xattrs?: Record<string, Buffer>;
   /** A local file holding the content (what `open` streams): small files are then read whole, many at once. */
   localFile?: string;
 }

@@ -16,6 +16,7 @@ import { BuildError } from '../../errors.js';
 import type { Descriptor } from '../../oci/index.js';
 import type { ImageStore } from '../../store/image-store.js';
 import { readTar } from '../layer/tar-reader.js';
+import { writeXattrs } from '../layer/xattrs.js';
 import { makeScratchDir } from '../scratch-dirs.js';
 import { removeTree, rootless, runPrivileged } from './privileges.js';
 import { OPAQUE_MARKER, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX, ancestors, basename, dirname, joinPath } from '../layer/paths.js';
@@ -233,6 +234,7 @@ async function unpackLayer(stream: Readable, fs: string, below: readonly LayerDi
   const opaque = new Set<string>();
   const dirModes: { path: string; uid: number; gid: number; mode: number }[] = [];
   const fifos: { path: string; uid: number; gid: number; mode: number }[] = [];
+  const attributes: { path: string; xattrs: Record<string, Buffer> }[] = [];
 
   const ensureParents = async (path: string): Promise<void> => {
     for (const dir of ancestors(path)) {
@@ -270,6 +272,7 @@ async function unpackLayer(stream: Readable, fs: string, below: readonly LayerDi
     }
     await ensureParents(record.path);
     const full = join(fs, record.path);
+    if (record.xattrs && record.type !== 'hardlink') attributes.push({ path: full, xattrs: record.xattrs });
     switch (record.type) {
       case 'dir': {
         const st = lstatSync(full, { throwIfNoEntry: false });
@@ -331,6 +334,8 @@ async function unpackLayer(stream: Readable, fs: string, below: readonly LayerDi
   }
   for (const fifo of fifos) setOwnerAndModeSync(fifo.path, fifo.uid, fifo.gid, fifo.mode);
   for (const entry of dirModes.reverse()) setOwnerAndModeSync(entry.path, entry.uid, entry.gid, entry.mode);
+  // Capabilities last: chown clears security.capability. One setfattr for the layer.
+  await writeXattrs(attributes, join(fs, '..', 'xattrs.restore'));
 
   // Deletions: explicit whiteouts, and for opaque directories every name the layers below show.
   const deletions: string[] = [];

@@ -9,6 +9,7 @@ import { createReadStream, lstatSync, readdirSync, readlinkSync, type Stats } fr
 import { join } from 'node:path';
 import type { LayerEntry } from '../layer/types.js';
 import { joinPath } from '../layer/paths.js';
+import { readXattrTree } from '../layer/xattrs.js';
 import { isWhiteout } from './layer-dirs.js';
 import { rootless } from './privileges.js';
 import type { SandboxView } from './sandbox.js';
@@ -108,5 +109,14 @@ export async function diffRun(view: SandboxView): Promise<RunDiff> {
     return changed;
   };
   walk('', true);
+  // File capabilities and user.* attributes, read in one process for the whole upper directory.
+  const xattrs = await readXattrTree(view.upper);
+  if (xattrs.size > 0) {
+    for (const entry of entries) {
+      if (entry.type === 'whiteout' || entry.type === 'opaque' || entry.type === 'hardlink') continue;
+      const found = xattrs.get(entry.path);
+      if (found) entry.xattrs = found;
+    }
+  }
   return { entries, opaque, skipped };
 }
