@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { mountsUnder } from '../support/mounts.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { busyboxBase } from '../support/busybox-base.js';
@@ -55,9 +56,6 @@ async function build(dir: string, repo: string, env: Record<string, string> = {}
 
 const content = (fs: FsSnapshot, path: string): string | undefined => fs.get(path)?.text;
 
-async function mountCount(): Promise<number> {
-  return (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter(Boolean).length;
-}
 
 /** Processes running `sleep <seconds>` (a number no other test uses). */
 async function sleeping(seconds: number): Promise<number> {
@@ -179,10 +177,11 @@ describe('RUN in builds', () => {
     const cli = join(process.cwd(), 'dist', 'slipway.mjs');
     if (!existsSync(cli)) throw new Error('dist/slipway.mjs is missing: run npm run build (npm test does)');
     const repo = `${registries().plain.host}/${uniqueRepo('run/interrupt')}`;
-    const mountsBefore = await mountCount();
+    const dirs: string[] = [];
     for (const signal of ['SIGINT', 'SIGKILL'] as const) {
       const marker = signal === 'SIGINT' ? 2101 : 2102;
       const dir = await project({ 'Dockerfile': `FROM ${base}\nRUN echo started; sleep ${marker} & sleep ${marker}\n` });
+      dirs.push(dir);
       const child = spawn(process.execPath, [cli, 'build', '--dir', dir, '--repo', repo], {
         env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), SLIPWAY_HOME: join(dir, '.home') }, stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -206,7 +205,7 @@ describe('RUN in builds', () => {
       for (let i = 0; i < 50 && (await sleeping(marker)) > 0; i++) await new Promise((r) => setTimeout(r, 100));
       expect(await sleeping(marker), signal).toBe(0);
     }
-    expect(await mountCount()).toBe(mountsBefore);
+    expect(await mountsUnder(...dirs)).toEqual([]);
   }, 120_000);
 
   it('refuses a RUN for a platform this machine cannot execute, naming it', async () => {

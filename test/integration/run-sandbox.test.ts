@@ -15,6 +15,7 @@ import { LayerDirs, visibleChildren, visibleStat, type LayerDir } from '../../sr
 import { diffRun, type RunDiff } from '../../src/builder/run/run-diff.js';
 import { findOciRuntime } from '../../src/builder/run/oci-runtime.js';
 import { runInSandbox, type SandboxCommand } from '../../src/builder/run/sandbox.js';
+import { mountsUnder } from '../support/mounts.js';
 import type { Descriptor } from '../../src/oci/index.js';
 import type { ImageStore } from '../../src/store/image-store.js';
 
@@ -67,9 +68,6 @@ const command = (script: string, extra: Partial<SandboxCommand> = {}): SandboxCo
   argv: ['/bin/sh', '-c', script], env: ['PATH=/bin'], workdir: '/', uid: 0, gid: 0, groups: [0], network: 'none', mounts: [], ...extra,
 });
 
-async function mountCount(): Promise<number> {
-  return (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter(Boolean).length;
-}
 
 /** Processes whose command line contains `marker`. */
 async function processesWith(marker: string): Promise<number> {
@@ -157,12 +155,11 @@ describe('sandbox', () => {
   }
 
   it('runs the command chrooted in its own PID namespace, streams its output and leaves no mount behind', async () => {
-    const before = await mountCount();
     const result = await runScript('echo pid=$$; ls /proc | grep -c "^[0-9]"; cat /etc/hosts | head -1; echo err >&2; exit 0');
     expect(result.exitCode).toBe(0);
     // The shell is the container's PID 1, and sees only its own namespace's processes.
     expect(result.output).toMatch(/^pid=1\n[1-3]\n127\.0\.0\.1\tlocalhost\nerr\n$/);
-    expect(await mountCount()).toBe(before);
+    expect(await mountsUnder(dir)).toEqual([]);
   });
 
   it('reports the exit code and the last lines of output of a failing command', async () => {
@@ -186,7 +183,6 @@ describe('sandbox', () => {
   });
 
   it('kills the whole process tree on abort and on timeout', async () => {
-    const before = await mountCount();
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 500);
     await expect(runScript('sleep 1001 & sleep 1002 & sleep 1003', {}, { signal: controller.signal })).rejects.toThrow(/was interrupted/);
@@ -194,7 +190,7 @@ describe('sandbox', () => {
     // SIGKILL is asynchronous: give the kernel a moment to reap.
     for (let i = 0; i < 20 && (await processesWith('sleep\u0000100')) > 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(await processesWith('sleep\u0000100')).toBe(0);
-    expect(await mountCount()).toBe(before);
+    expect(await mountsUnder(dir)).toEqual([]);
   });
 
   it('mounts a cache directory and a read-only bind, and keeps them out of the layer', async () => {
