@@ -19,6 +19,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
+import { compare } from '../go/strings.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -493,18 +494,14 @@ function exactEnvNames(tables: readonly OptionTable[]): Set<string> {
   return names;
 }
 
-/** Go's `sort.Strings` compares bytes; so do we, so that non-ASCII values order the same way. */
-function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
 function valuesByEnvPrefix(prefixes: readonly string[], env: Env, excluded: ReadonlySet<string>): string[] {
   const entries: string[] = [];
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined || excluded.has(name)) continue;
     if (prefixes.some((prefix) => name.startsWith(`${prefix}_`))) entries.push(`${name}=${value}`);
   }
-  return entries.sort(compareBytes).map((entry) => entry.slice(entry.indexOf('=') + 1));
+  // Go's sort.Strings: by UTF-8 bytes.
+  return entries.sort(compare).map((entry) => entry.slice(entry.indexOf('=') + 1));
 }
 
 function cliValueOf(definition: OptionDefinition, cli: Readonly<Record<string, unknown>>): unknown {

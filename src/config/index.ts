@@ -57,7 +57,6 @@ export {
   type LoadWerfConfigOptions,
 } from './load-config.js';
 export {
-  compareNames,
   dependencyLevels,
   goFilepathMatch,
   parseImagePatterns,

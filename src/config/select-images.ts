@@ -14,6 +14,7 @@
 // named such an image (by its exact name, or with a pattern that matched no final image).
 
 import { InvalidInputError, NotFoundError, ConfigError } from '../errors.js';
+import { compare } from '../go/strings.js';
 import { imageLogName, relatedImageNames, type ImageConfig, type WerfConfig } from './werf-config.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -207,11 +208,6 @@ function matchPattern(name: string, pattern: string): boolean {
   }
 }
 
-/** Go's sort.Strings order: by UTF-8 bytes. */
-export function compareNames(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
 const GLOB_CHARACTERS = /[*?[\\]/;
 
 export interface SelectImagesOptions {
@@ -260,7 +256,7 @@ export function selectImages(config: Pick<WerfConfig, 'images'>, patterns: reado
 
   const images = config.images
     .filter((image) => selected.has(image.name) && (!options.finalOnly || image.final))
-    .sort((a, b) => compareNames(a.name, b.name));
+    .sort((a, b) => compare(a.name, b.name));
   return { images, warnings };
 }
 
@@ -311,9 +307,9 @@ export function dependencyLevels(images: readonly ImageConfig[], roots: readonly
   while (placed.size < needed.size) {
     const ready = [...needed.values()]
       .filter((image) => !placed.has(image.name) && relatedImageNames(image).every((name) => placed.has(name)))
-      .sort((a, b) => compareNames(a.name, b.name));
+      .sort((a, b) => compare(a.name, b.name));
     if (ready.length === 0) {
-      const stuck = [...needed.keys()].filter((name) => !placed.has(name)).sort(compareNames);
+      const stuck = [...needed.keys()].filter((name) => !placed.has(name)).sort(compare);
       throw new ConfigError(`dependency cycle between images: ${stuck.map(imageLogName).join(', ')}`);
     }
     for (const image of ready) placed.add(image.name);

@@ -11,6 +11,8 @@
 //     else `WERF_EXPORT_ADD_LABEL_SEPARATOR`, each only when non-empty; default a newline.
 
 import { UsageError } from '../errors.js';
+import { quote } from '../go/strconv.js';
+import { split } from '../go/strings.js';
 import { pickOptions, resolveOptions, type Env } from '../cli/options.js';
 
 /** The default `--add-label-separator`: a newline (werf changed it from `,` in 2025). */
@@ -19,64 +21,7 @@ export const DEFAULT_ADD_LABEL_SEPARATOR = '\n';
 const KEY_VALUE_SEPARATOR = '=';
 
 // ---------------------------------------------------------------------------------------------------------
-// Go's %q
-
-const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
-
-/**
- * Go's `strconv.Quote` (what `%q` prints for a string): double quotes, `\"` and `\\`, `\a \b \f \n \r \t \v`,
- * `\xNN` for other ASCII control characters, `\uNNNN` / `\UNNNNNNNN` for non-printable code points; printable
- * Unicode (letters, marks, numbers, punctuation, symbols, and the ASCII space) as is.
- */
-export function goQuote(value: string): string {
-  let out = '"';
-  for (const char of value) {
-    const code = char.codePointAt(0)!;
-    if (char === '"' || char === '\\') {
-      out += `\\${char}`;
-    } else if (code === 0x20 || (code > 0x20 && code < 0x7f) || (code >= 0x80 && PRINTABLE.test(char))) {
-      out += char;
-    } else {
-      switch (char) {
-        case '\x07':
-          out += '\\a';
-          break;
-        case '\b':
-          out += '\\b';
-          break;
-        case '\f':
-          out += '\\f';
-          break;
-        case '\n':
-          out += '\\n';
-          break;
-        case '\r':
-          out += '\\r';
-          break;
-        case '\t':
-          out += '\\t';
-          break;
-        case '\v':
-          out += '\\v';
-          break;
-        default:
-          if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
-          else if (code < 0x10000) out += `\\u${code.toString(16).padStart(4, '0')}`;
-          else out += `\\U${code.toString(16).padStart(8, '0')}`;
-      }
-    }
-  }
-  return `${out}"`;
-}
-
-// ---------------------------------------------------------------------------------------------------------
 // --add-label, --add-annotation
-
-/** Go's `strings.Split`: an empty separator splits into code points (and an empty string into nothing). */
-function goSplit(value: string, separator: string): string[] {
-  if (separator === '') return Array.from(value);
-  return value.split(separator);
-}
 
 /** Go's `strings.SplitN(pair, "=", 2)` checked as werf does: two parts and a non-empty key. */
 function splitPair(pair: string): [string, string] | undefined {
@@ -86,7 +31,7 @@ function splitPair(pair: string): [string, string] | undefined {
 }
 
 function invalidPair(pair: string): string {
-  return `invalid key=value pair ${goQuote(pair)} (${goQuote(KEY_VALUE_SEPARATOR)})`;
+  return `invalid key=value pair ${quote(pair)} (${quote(KEY_VALUE_SEPARATOR)})`;
 }
 
 /**
@@ -106,12 +51,12 @@ export function parseAddLabels(
   const result = new Map<string, string>();
   for (const value of [...envValues, ...cliValues]) {
     const pairs: [string, string][] = [];
-    for (const piece of goSplit(value, separator)) {
+    for (const piece of split(value, separator)) {
       const pair = splitPair(piece);
       if (pair === undefined) {
         throw new UsageError(
-          `unsupported --add-label value: invalid value ${goQuote(value)} (${goQuote(separator)}): ${invalidPair(piece)}`,
-          { hint: `write KEY=VALUE; several pairs in one value are separated by --add-label-separator (here ${goQuote(separator)})` },
+          `unsupported --add-label value: invalid value ${quote(value)} (${quote(separator)}): ${invalidPair(piece)}`,
+          { hint: `write KEY=VALUE; several pairs in one value are separated by --add-label-separator (here ${quote(separator)})` },
         );
       }
       pairs.push(pair);

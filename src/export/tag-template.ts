@@ -33,7 +33,8 @@ import {
   type Repository,
 } from '../oci/reference.js';
 import { isMultiplatformTag, isStageTag, parseRejectedStageTag } from '../stages/stage-id.js';
-import { goQuote } from './labels.js';
+import { quote } from '../go/strconv.js';
+import { compare } from '../go/strings.js';
 import { dockerTag, slugify } from '../text/slug.js';
 
 export const TAG_TEMPLATE_PATTERNS = ['image', 'image_slug', 'image_safe_slug', 'image_content_based_tag'] as const;
@@ -86,7 +87,7 @@ function isPattern(name: string): name is TagTemplatePattern {
 }
 
 function templatePrefix(raw: string): string {
-  return `invalid tag template ${goQuote(raw)}: `;
+  return `invalid tag template ${quote(raw)}: `;
 }
 
 function syntaxError(raw: string, offset: number, reason: string): UsageError {
@@ -144,12 +145,12 @@ export function parseTagTemplate(raw: string): TagTemplate {
     if (isPattern(name)) {
       parts.push({ kind: 'pattern', pattern: name });
     } else if (undefinedName !== undefined) {
-      throw syntaxError(raw, open, `function ${goQuote(undefinedName)} not defined`);
+      throw syntaxError(raw, open, `function ${quote(undefinedName)} not defined`);
     } else {
       throw syntaxError(
         raw,
         open,
-        `unsupported action ${goQuote(`%${inner}%`)}: only %image%, %image_slug%, %image_safe_slug% and %image_content_based_tag% are supported`,
+        `unsupported action ${quote(`%${inner}%`)}: only %image%, %image_slug%, %image_safe_slug% and %image_content_based_tag% are supported`,
       );
     }
     position = close + 1;
@@ -265,7 +266,7 @@ function tryParseDestination(text: string): ParsedDestination {
     return { ok: false, noHost: false, message: `could not parse reference: ${text}: an export destination takes a tag, not a digest` };
   }
   if (reference.registry === DOCKER_HUB_REGISTRY && !DOCKER_HUB_SPELLINGS.some((spelling) => name.startsWith(spelling))) {
-    return { ok: false, noHost: true, message: `${goQuote(text)} names no registry host` };
+    return { ok: false, noHost: true, message: `${quote(text)} names no registry host` };
   }
   return {
     ok: true,
@@ -285,7 +286,7 @@ export function parseDestination(text: string): ExportDestination {
   const parsed = tryParseDestination(text);
   if (parsed.ok) return parsed.destination;
   throw new InvalidInputError(
-    parsed.noHost ? `${parsed.message}: write the registry, e.g. ${goQuote(`${DOCKER_HUB_REGISTRY}/${text}`)} for Docker Hub` : parsed.message,
+    parsed.noHost ? `${parsed.message}: write the registry, e.g. ${quote(`${DOCKER_HUB_REGISTRY}/${text}`)} for Docker Hub` : parsed.message,
   );
 }
 
@@ -356,17 +357,13 @@ interface Writer {
 }
 
 function quotedList(values: readonly string[]): string {
-  const quoted = values.map(goQuote);
+  const quoted = values.map((value) => quote(value));
   if (quoted.length <= 1) return quoted.join('');
   return `${quoted.slice(0, -1).join(', ')} and ${quoted[quoted.length - 1]!}`;
 }
 
 function unique<T>(values: readonly T[]): T[] {
   return [...new Set(values)];
-}
-
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function isStageShapedTag(tag: string): boolean {
@@ -402,8 +399,8 @@ function checkTemplate(template: TagTemplate, images: readonly string[], options
         noHostReported = true;
         problems.push({
           message:
-            `${prefix}${goQuote(display)} names no registry host: export pushes to a registry, which must be written out, ` +
-            `e.g. ${goQuote(`${DOCKER_HUB_REGISTRY}/${template.raw}`)} for Docker Hub (or oci:DIR[:TAG] for a local OCI layout)`,
+            `${prefix}${quote(display)} names no registry host: export pushes to a registry, which must be written out, ` +
+            `e.g. ${quote(`${DOCKER_HUB_REGISTRY}/${template.raw}`)} for Docker Hub (or oci:DIR[:TAG] for a local OCI layout)`,
           conflict: false,
         });
       }
@@ -413,7 +410,7 @@ function checkTemplate(template: TagTemplate, images: readonly string[], options
       stageReported = true;
       problems.push({
         message:
-          `${prefix}${goQuote(display)} would overwrite a stage in the stages repository ${formatRepository(options.stagesRepo)}: ` +
+          `${prefix}${quote(display)} would overwrite a stage in the stages repository ${formatRepository(options.stagesRepo)}: ` +
           'export to another repository, or to tags that are not stage tags (<56 hex>-<13 digits>, <56 hex>)',
         conflict: true,
       });
@@ -426,7 +423,7 @@ function checkTemplate(template: TagTemplate, images: readonly string[], options
   for (const colliding of byKey.values()) {
     if (colliding.length < 2) continue;
     const names = colliding.map((writer) => writer.image);
-    const where = `images ${quotedList(names)} would ${names.length === 2 ? 'both' : 'all'} be exported to ${goQuote(colliding[0]!.display)}`;
+    const where = `images ${quotedList(names)} would ${names.length === 2 ? 'both' : 'all'} be exported to ${quote(colliding[0]!.display)}`;
     problems.push({
       message: usesImageName(template)
         ? `${prefix}${where}: the template must tell them apart (%image% keeps image names as they are)`
@@ -446,7 +443,7 @@ function crossTemplateProblems(writers: Map<string, Writer[]>): Problem[] {
     const templates = unique(list.map((writer) => writer.template));
     const images = unique(list.map((writer) => writer.image));
     problems.push({
-      message: `tag templates ${quotedList(templates)} would export different images (${quotedList(images)}) to the same destination ${goQuote(list[0]!.display)}`,
+      message: `tag templates ${quotedList(templates)} would export different images (${quotedList(images)}) to the same destination ${quote(list[0]!.display)}`,
       conflict: true,
     });
   }
@@ -465,7 +462,7 @@ export function validateTagTemplates(
   options: ValidateTagTemplatesOptions = {},
 ): TagTemplate[] {
   requireTagTemplates(templates);
-  const sortedImages = unique(images).sort(compareStrings);
+  const sortedImages = unique(images).sort(compare);
   const problems: Problem[] = [];
   const parsedTemplates: TagTemplate[] = [];
   const writers = new Map<string, Writer[]>();

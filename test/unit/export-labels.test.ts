@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
+import { quote } from '../../src/go/strconv.js';
 import { OPTIONS, pickOptions, resolveOptions } from '../../src/cli/options.js';
 import {
   addLabelEnvValues,
   DEFAULT_ADD_LABEL_SEPARATOR,
   exportLabels,
-  goQuote,
   isExportRemovedLabel,
   parseAddLabels,
   parseAnnotations,
@@ -21,24 +21,6 @@ function usageErrorOf(fn: () => unknown): UsageError {
   }
   throw new Error('expected a UsageError');
 }
-
-describe('goQuote (Go %q)', () => {
-  it.each([
-    ['', '""'],
-    ['foo', '"foo"'],
-    ['\n', '"\\n"'],
-    ['a"b\\c', '"a\\"b\\\\c"'],
-    ['\x07\b\f\r\t\v', '"\\a\\b\\f\\r\\t\\v"'],
-    ['\x00\x1b\x7f', '"\\x00\\x1b\\x7f"'],
-    ['über Привет ✓', '"über Привет ✓"'],
-    ['\u00a0', '"\\u00a0"'],
-    ['\u200b', '"\\u200b"'],
-    ['\u{e0001}', '"\\U000e0001"'],
-    ['😀', '"😀"'],
-  ])('%j → %s', (input, expected) => {
-    expect(goQuote(input)).toBe(expected);
-  });
-});
 
 describe('parseAddLabels (werf-reference.md §4.3)', () => {
   const parse = (...values: string[]) => parseAddLabels(values, [], DEFAULT_ADD_LABEL_SEPARATOR);
@@ -175,7 +157,7 @@ describe('parseAnnotations', () => {
 
   it.each([['novalue'], ['=v'], ['']])('rejects %j naming it', (value) => {
     expect(usageErrorOf(() => parseAnnotations(['ok=1', value])).message).toBe(
-      `unsupported --add-annotation value: invalid key=value pair ${goQuote(value)} ("=")`,
+      `unsupported --add-annotation value: invalid key=value pair ${quote(value)} ("=")`,
     );
   });
 });

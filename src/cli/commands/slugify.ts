@@ -8,7 +8,7 @@
 
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { goQuote } from '../../export/labels.js';
+import { quote } from '../../go/strconv.js';
 import { dockerTag, helmRelease, kubernetesNamespace, project, slugify } from '../../text/slug.js';
 import type { CliRuntime, SlipwayCommand } from '../command.js';
 
@@ -31,7 +31,7 @@ function formatOf(name: string | undefined): SlugifyFormat {
   if (name === undefined || name === '') throw new UsageError('--format FORMAT argument required', { hint: FORMAT_HINT });
   if (Object.hasOwn(SLUGIFY_FORMATS, name)) return name as SlugifyFormat;
   const alias = Object.hasOwn(FORMAT_ALIASES, name) ? FORMAT_ALIASES[name] : undefined;
-  if (alias === undefined) throw new UsageError(`unknown format ${goQuote(name)}`, { hint: FORMAT_HINT });
+  if (alias === undefined) throw new UsageError(`unknown format ${quote(name)}`, { hint: FORMAT_HINT });
   return alias;
 }
 

@@ -4,10 +4,10 @@ import { TemplateError } from './error.js';
 import type { CallContext, FuncSpec } from './exec.js';
 import { fromYaml, toYaml } from './encoding.js';
 import { fmtValue, sprint, sprintf, sprintln } from './format.js';
+import { quote } from '../../go/strconv.js';
+import { compare } from '../../go/strings.js';
 import {
   byteLength,
-  compareStrings,
-  goQuote,
   hasKey,
   isFloat,
   isInt,
@@ -74,7 +74,7 @@ function lt(a: unknown, b: unknown): boolean {
     if (k2 === 'invalid' || k2 === 'other' || k2 === 'bool') throw new Error('invalid type for comparison');
     throw new Error('incompatible types for comparison');
   }
-  if (k1 === 'string') return compareStrings(a as string, b as string) < 0;
+  if (k1 === 'string') return compare(a as string, b as string) < 0;
   return numValue(a) < numValue(b);
 }
 
@@ -210,8 +210,8 @@ export function werfFunctions(): Record<string, FuncSpec> {
       nested: true,
       fn(this: CallContext, name: string, data: unknown) {
         const tree = this.engine.templates.get(name);
-        if (!tree) throw new Error(`template ${goQuote(name)} not defined`);
-        return this.engine.execute(tree, data, () => `include ${goQuote(name)} at ${this.callSite()}`);
+        if (!tree) throw new Error(`template ${quote(name)} not defined`);
+        return this.engine.execute(tree, data, () => `include ${quote(name)} at ${this.callSite()}`);
       },
     },
     tpl: {

@@ -3,11 +3,11 @@
 import { TemplateError } from './error.js';
 import { fmtValue } from './format.js';
 import { argString, parseTemplate, positionString, type Arg, type Command, type ControlNode, type Node, type Pipe, type Tree } from './parser.js';
+import { quote } from '../../go/strconv.js';
 import {
   GoFloat,
   argTypeName,
   getKey,
-  goQuote,
   hasKey,
   isInt,
   isMap,
@@ -279,7 +279,7 @@ class State {
   private walkTemplate(dot: unknown, node: Node & { kind: 'template' }): void {
     this.pos = node.pos;
     const tmpl = this.engine.templates.get(node.name);
-    if (!tmpl) this.fail(`template ${goQuote(node.name)} not defined`);
+    if (!tmpl) this.fail(`template ${quote(node.name)} not defined`);
     const newDot = node.pipe ? this.evalPipeline(dot, node.pipe) : undefined;
     if (this.engine.depth >= MAX_TEMPLATE_DEPTH) this.fail(`exceeded maximum template depth (${MAX_TEMPLATE_DEPTH})`);
     const saved = { tree: this.tree, vars: this.vars, pos: this.pos };
@@ -289,7 +289,7 @@ class State {
     try {
       this.walk(newDot, tmpl.root);
     } catch (e) {
-      if (e instanceof TemplateError) e.addFrame(`template ${goQuote(node.name)} at ${positionString(saved.tree.file, saved.tree.source, node.pos)}`);
+      if (e instanceof TemplateError) e.addFrame(`template ${quote(node.name)} at ${positionString(saved.tree.file, saved.tree.source, node.pos)}`);
       throw e;
     } finally {
       this.engine.depth--;
@@ -420,7 +420,7 @@ class State {
 
   private evalFunction(dot: unknown, name: string, args: Arg[], final: Final): unknown {
     const spec = this.engine.funcs.get(name);
-    if (!spec) this.fail(`${goQuote(name)} is not a defined function`);
+    if (!spec) this.fail(`${quote(name)} is not a defined function`);
     return this.evalCall(dot, spec, name, args.slice(1), final);
   }
 

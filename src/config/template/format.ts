@@ -1,12 +1,9 @@
 // Go's fmt for the value model: %v printing, Sprint/Sprintln/Sprintf, and strconv float formatting.
 
+import { canBackquote, isPrint, quote, quoteRune, quoteRuneToASCII, quoteToASCII } from '../../go/strconv.js';
 import {
   GoFloat,
-  canBackquote,
-  goQuote,
-  goQuoteRune,
   isFloat,
-  isGoPrint,
   isPlainMap,
   numValue,
   sortedKeys,
@@ -212,11 +209,11 @@ function fmtInteger(f: Flags, v: number | bigint, verb: string): string {
       return pad(f, String.fromCodePoint(cp));
     }
     case 'q':
-      return pad(f, goQuoteRune(Number(big), f.plus));
+      return pad(f, (f.plus ? quoteRuneToASCII : quoteRune)(Number(big)));
     case 'U': {
       const n = Number(big);
       let s = 'U+' + (n < 0 ? 0 : n).toString(16).toUpperCase().padStart(Math.max(4, f.prec ?? 0), '0');
-      if (f.sharp && n >= 0 && n <= 0x10ffff && isGoPrint(n)) s += " '" + String.fromCodePoint(n) + "'";
+      if (f.sharp && n >= 0 && n <= 0x10ffff && isPrint(n)) s += " '" + String.fromCodePoint(n) + "'";
       return pad(f, s, false);
     }
   }
@@ -315,14 +312,14 @@ function hexBytes(f: Flags, s: string, upper: boolean): string {
 function fmtString(f: Flags, s: string, verb: string): string {
   switch (verb) {
     case 'v':
-      if (f.sharp) return pad(f, goQuote(s));
+      if (f.sharp) return pad(f, quote(s));
       return pad(f, truncateRunes(f, s));
     case 's':
       return pad(f, truncateRunes(f, s));
     case 'q': {
       const t = truncateRunes(f, s);
       if (f.sharp && canBackquote(t)) return pad(f, '`' + t + '`');
-      return pad(f, goQuote(t, f.plus));
+      return pad(f, (f.plus ? quoteToASCII : quote)(t));
     }
     case 'x':
       return hexBytes(f, s, false);
@@ -334,7 +331,7 @@ function fmtString(f: Flags, s: string, verb: string): string {
 
 function goSyntax(v: unknown, top: boolean): string {
   if (v === undefined || v === null) return top ? '<nil>' : 'interface {}(nil)';
-  if (typeof v === 'string') return goQuote(v);
+  if (typeof v === 'string') return quote(v);
   if (typeof v === 'boolean' || typeof v === 'bigint') return String(v);
   if (typeof v === 'number' || v instanceof GoFloat) {
     return isFloat(v) ? formatFloat(numValue(v), 'g', -1) : String(v);
@@ -342,7 +339,7 @@ function goSyntax(v: unknown, top: boolean): string {
   if (Array.isArray(v)) return '[]interface {}{' + v.map((e) => goSyntax(e, false)).join(', ') + '}';
   if (typeof v === 'function') return '(func(...interface {}) interface {})(0x0)';
   const m = v as Dict;
-  return 'map[string]interface {}{' + sortedKeys(m).map((k) => goQuote(k) + ':' + goSyntax(m[k], false)).join(', ') + '}';
+  return 'map[string]interface {}{' + sortedKeys(m).map((k) => quote(k) + ':' + goSyntax(m[k], false)).join(', ') + '}';
 }
 
 function printArg(f: Flags, arg: unknown, verb: string, depth: number): string {

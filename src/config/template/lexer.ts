@@ -1,6 +1,7 @@
 // The lexer of Go text/template: text, actions between {{ and }}, trim markers and comments.
 
-import { goQuote, isGoPrint } from './values.js';
+import { isPrint, quote } from '../../go/strconv.js';
+
 
 export type TokenType =
   | 'error'
@@ -69,14 +70,14 @@ export function describeToken(t: Token): string {
   if (t.type === 'error') return t.val;
   if (KEYWORD_TYPES.has(t.type)) return `<${t.val}>`;
   const cps = Array.from(t.val);
-  if (cps.length > 10) return goQuote(cps.slice(0, 10).join('')) + '...';
-  return goQuote(t.val);
+  if (cps.length > 10) return quote(cps.slice(0, 10).join('')) + '...';
+  return quote(t.val);
 }
 
 /** `%#U` of a code point: U+002D '-'. */
 export function describeRune(cp: number): string {
   const code = 'U+' + cp.toString(16).toUpperCase().padStart(4, '0');
-  return isGoPrint(cp) ? `${code} '${String.fromCodePoint(cp)}'` : code;
+  return isPrint(cp) ? `${code} '${String.fromCodePoint(cp)}'` : code;
 }
 
 function isSpace(c: string | undefined): boolean {
@@ -262,12 +263,12 @@ export function lex(input: string): Token[] {
       }
       if (c === '.' || c === '+' || c === '-' || (c >= '0' && c <= '9')) {
         const end = scanNumber(input, p);
-        if (end < 0) return fail(`bad number syntax: ${goQuote(input.slice(start, -end - 1))}`);
+        if (end < 0) return fail(`bad number syntax: ${quote(input.slice(start, -end - 1))}`);
         p = end;
         if (input[p] === '+' || input[p] === '-') {
           const end2 = scanNumber(input, p);
           if (end2 < 0 || input[end2 - 1] !== 'i') {
-            return fail(`bad number syntax: ${goQuote(input.slice(start, end2 < 0 ? -end2 - 1 : end2))}`);
+            return fail(`bad number syntax: ${quote(input.slice(start, end2 < 0 ? -end2 - 1 : end2))}`);
           }
           p = end2;
           emit('complex', start, p);
@@ -287,7 +288,7 @@ export function lex(input: string): Token[] {
         continue;
       }
       const cp = input.codePointAt(p)!;
-      if (cp < 0x7f && isGoPrint(cp)) {
+      if (cp < 0x7f && isPrint(cp)) {
         emit('char', start, ++p);
         continue;
       }

@@ -3,7 +3,8 @@
 
 import { TemplateError } from './error.js';
 import { describeToken, lex, type Token, type TokenType } from './lexer.js';
-import { goQuote } from './values.js';
+import { quote } from '../../go/strconv.js';
+
 
 export interface Tree {
   /** The template's name ({{define "name"}}, or the file name for a file's body). */
@@ -246,7 +247,7 @@ class Parser {
     const old = this.defines.get(name);
     if (old && !isEmptyList(old.root)) {
       if (isEmptyList(root)) return;
-      this.fail(pos, `multiple definition of template ${goQuote(name)}`);
+      this.fail(pos, `multiple definition of template ${quote(name)}`);
     }
     this.defines.set(name, { name, file: this.file, source: this.source, root });
   }
@@ -448,7 +449,7 @@ class Parser {
         case 'number':
         case 'nil':
         case 'dot':
-          this.errorf(`unexpected . after term ${goQuote(argString(node))}`);
+          this.errorf(`unexpected . after term ${quote(argString(node))}`);
         // falls through (errorf never returns)
         default:
           node = { kind: 'chain', node, fields };
@@ -461,7 +462,7 @@ class Parser {
     const t = this.nextNonSpace();
     switch (t.type) {
       case 'identifier':
-        if (!this.hasFunction(t.val)) this.errorf(`function ${goQuote(t.val)} not defined`);
+        if (!this.hasFunction(t.val)) this.errorf(`function ${quote(t.val)} not defined`);
         return { kind: 'identifier', name: t.val };
       case 'dot':
         return { kind: 'dot' };
@@ -492,7 +493,7 @@ class Parser {
   }
 
   private useVar(name: string): void {
-    if (!this.vars.includes(name)) this.errorf(`undefined variable ${goQuote(name)}`);
+    if (!this.vars.includes(name)) this.errorf(`undefined variable ${quote(name)}`);
   }
 
   // --- literals -------------------------------------------------------------------------------
@@ -507,15 +508,15 @@ class Parser {
       let body = intMatch[2]!;
       if (/^0[0-7]+$/.test(body)) body = '0o' + body.slice(1);
       const big = sign * BigInt(body);
-      if (big > 0xffffffffffffffffn || big < -0x8000000000000000n) this.errorf(`integer overflow: ${goQuote(text)}`);
+      if (big > 0xffffffffffffffffn || big < -0x8000000000000000n) this.errorf(`integer overflow: ${quote(text)}`);
       return { kind: 'number', value: Number(big), isFloat: false, text };
     }
     if (/^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?)$/.test(clean)) {
       const value = Number(clean);
-      if (!/[.eE]/.test(clean)) this.errorf(`integer overflow: ${goQuote(text)}`);
+      if (!/[.eE]/.test(clean)) this.errorf(`integer overflow: ${quote(text)}`);
       return { kind: 'number', value, isFloat: true, text };
     }
-    this.errorf(`illegal number syntax: ${goQuote(text)}`);
+    this.errorf(`illegal number syntax: ${quote(text)}`);
   }
 
   private unquote(t: Token): string {

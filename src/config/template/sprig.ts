@@ -7,13 +7,13 @@ import type { FuncSpec, ParamKind } from './exec.js';
 import { formatFloat, fmtValue } from './format.js';
 import { compileGoRegexp, findAll, quoteMeta, replaceAll, split as regexpSplit } from './regex.js';
 import { fromJson, toJson } from './encoding.js';
+import { quote } from '../../go/strconv.js';
+import { compare, splitN } from '../../go/strings.js';
 import {
   GoFloat,
   byteLength,
   byteSlice,
-  compareStrings,
   deepEqual,
-  goQuote,
   hasKey,
   isEmpty,
   isGoSpace,
@@ -507,7 +507,7 @@ export function sprigFunctions(): Record<string, FuncSpec> {
     contains: def(['string', 'string'], (sub: string, s: string) => s.includes(sub)),
     hasPrefix: def(['string', 'string'], (p: string, s: string) => s.startsWith(p)),
     hasSuffix: def(['string', 'string'], (p: string, s: string) => s.endsWith(p)),
-    quote: def([], (...v: unknown[]) => v.filter((x) => x !== null).map((x) => goQuote(strval(x))).join(' '), 'any'),
+    quote: def([], (...v: unknown[]) => v.filter((x) => x !== null).map((x) => quote(strval(x))).join(' '), 'any'),
     squote: def([], (...v: unknown[]) => v.filter((x) => x !== null).map((x) => `'${fmtValue(x)}'`).join(' '), 'any'),
     cat: def([], (...v: unknown[]) => v.filter((x) => x !== null).map(fmtValue).join(' '), 'any'),
     indent: def(['int', 'string'], (n: number, s: string) => {
@@ -538,16 +538,16 @@ export function sprigFunctions(): Record<string, FuncSpec> {
     join: def(['string', 'any'], (sep: string, v: unknown) => strslice(v).join(sep)),
     split: def(['string', 'string'], (sep: string, s: string) => {
       const out = newMap();
-      goSplit(s, sep, -1).forEach((part, i) => setKey(out, `_${i}`, part));
+      splitN(s, sep, -1).forEach((part, i) => setKey(out, `_${i}`, part));
       return out;
     }),
     splitn: def(['string', 'int', 'string'], (sep: string, n: number, s: string) => {
       const out = newMap();
-      goSplit(s, sep, n).forEach((part, i) => setKey(out, `_${i}`, part));
+      splitN(s, sep, n).forEach((part, i) => setKey(out, `_${i}`, part));
       return out;
     }),
-    splitList: def(['string', 'string'], (sep: string, s: string) => goSplit(s, sep, -1)),
-    sortAlpha: def(['any'], (v: unknown) => (Array.isArray(v) ? strslice(v).sort(compareStrings) : [strval(v)])),
+    splitList: def(['string', 'string'], (sep: string, s: string) => splitN(s, sep, -1)),
+    sortAlpha: def(['any'], (v: unknown) => (Array.isArray(v) ? strslice(v).sort(compare) : [strval(v)])),
     b64enc: def(['string'], (s: string) => Buffer.from(s, 'utf8').toString('base64')),
     b64dec: def(['string'], b64dec),
     b32enc: def(['string'], b32enc),
@@ -731,17 +731,4 @@ export function sprigFunctions(): Record<string, FuncSpec> {
     fns['must' + name[0]!.toUpperCase() + name.slice(1)] = fns[name]!;
   }
   return fns;
-}
-
-/** strings.Split / SplitN (n < 0: all parts). */
-function goSplit(s: string, sep: string, n: number): string[] {
-  if (n === 0) return [];
-  if (sep === '') {
-    const cps = Array.from(s);
-    if (n < 0 || n >= cps.length) return cps;
-    return [...cps.slice(0, n - 1), cps.slice(n - 1).join('')];
-  }
-  const parts = s.split(sep);
-  if (n < 0 || n >= parts.length) return parts;
-  return [...parts.slice(0, n - 1), parts.slice(n - 1).join(sep)];
 }

@@ -15,6 +15,8 @@ export class GoFloat {
   constructor(readonly value: number) {}
 }
 
+import { compare } from '../../go/strings.js';
+
 export type Dict = Record<string, unknown>;
 
 export function isList(v: unknown): v is unknown[] {
@@ -60,25 +62,9 @@ export function toPlain(v: unknown): unknown {
 
 /** Own keys of a map, sorted the way Go sorts string keys (by UTF-8 bytes, i.e. by code points). */
 export function sortedKeys(m: Dict): string[] {
-  return Object.keys(m).sort(compareStrings);
+  return Object.keys(m).sort(compare);
 }
 
-/** Compares strings by code points, which is the order of their UTF-8 encodings (Go's string order). */
-export function compareStrings(a: string, b: string): number {
-  if (a === b) return 0;
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x === y) continue;
-    // Surrogates (astral code points) sort after every BMP code point in UTF-8 order.
-    const xs = x >= 0xd800 && x <= 0xdfff;
-    const ys = y >= 0xd800 && y <= 0xdfff;
-    if (xs !== ys) return xs ? 1 : -1;
-    return x < y ? -1 : 1;
-  }
-  return a.length - b.length;
-}
 
 /** Reads key `k` of a map the way Go reads a map entry: own properties only for plain objects. */
 export function hasKey(m: Dict, k: string): boolean {
@@ -223,66 +209,3 @@ export function trimSpace(s: string): string {
   return cps.slice(i, j).join('');
 }
 
-const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
-
-/** Go's unicode.IsPrint (letters, marks, numbers, punctuation, symbols and the ASCII space). */
-export function isGoPrint(cp: number): boolean {
-  if (cp === 0x20) return true;
-  if (cp < 0x20 || cp === 0x7f) return false;
-  if (cp < 0x7f) return true;
-  if (cp >= 0xd800 && cp <= 0xdfff) return false;
-  return PRINTABLE.test(String.fromCodePoint(cp));
-}
-
-function hex(n: number, width: number): string {
-  return n.toString(16).padStart(width, '0');
-}
-
-function escapeRune(cp: number, quote: string, asciiOnly: boolean): string {
-  const ch = String.fromCodePoint(cp);
-  if (ch === quote || ch === '\\') return '\\' + ch;
-  if (asciiOnly ? cp < 0x7f && isGoPrint(cp) : isGoPrint(cp)) return ch;
-  switch (cp) {
-    case 0x07:
-      return '\\a';
-    case 0x08:
-      return '\\b';
-    case 0x0c:
-      return '\\f';
-    case 0x0a:
-      return '\\n';
-    case 0x0d:
-      return '\\r';
-    case 0x09:
-      return '\\t';
-    case 0x0b:
-      return '\\v';
-  }
-  if (cp < 0x20 || cp === 0x7f) return '\\x' + hex(cp, 2);
-  if (cp >= 0xd800 && cp <= 0xdfff) return '\\ufffd'; // a lone surrogate: invalid UTF-8 in Go
-  if (cp < 0x10000) return '\\u' + hex(cp, 4);
-  return '\\U' + hex(cp, 8);
-}
-
-/** strconv.Quote (or QuoteToASCII). */
-export function goQuote(s: string, asciiOnly = false): string {
-  let out = '"';
-  for (const ch of s) out += escapeRune(ch.codePointAt(0)!, '"', asciiOnly);
-  return out + '"';
-}
-
-/** strconv.QuoteRune. */
-export function goQuoteRune(cp: number, asciiOnly = false): string {
-  if (cp > 0x10ffff || cp < 0 || (cp >= 0xd800 && cp <= 0xdfff)) cp = 0xfffd;
-  return "'" + escapeRune(cp, "'", asciiOnly) + "'";
-}
-
-/** strconv.CanBackquote. */
-export function canBackquote(s: string): boolean {
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    if (ch === '`' || cp === 0xfeff) return false;
-    if ((cp < 0x20 && cp !== 0x09) || cp === 0x7f) return false;
-  }
-  return true;
-}
