@@ -36,7 +36,6 @@ export {
   ConfigValidationError,
   formatIssue,
   hasTagOrDigest,
-  parseGoDuration,
   parseWerfConfig,
   projectNameProblem,
   referenceMatcher,

@@ -21,6 +21,7 @@
 import { posix } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { ConfigError } from '../errors.js';
+import { parseDuration } from '../go/time.js';
 import {
   DEPENDENCY_IMPORT_TYPES,
   imageLogName,
@@ -543,35 +544,6 @@ export function projectNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
-  ns: 1e-6,
-  us: 1e-3,
-  'µs': 1e-3,
-  'μs': 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
-
-/** Go's `time.ParseDuration` for non-negative durations (`168h`, `1h30m`, `1.5h`), in milliseconds. */
-export function parseGoDuration(text: string): number | undefined {
-  if (text === '0') return 0;
-  const body = text.startsWith('+') ? text.slice(1) : text;
-  if (body === '') return undefined;
-  const part = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
-  let total = 0;
-  let index = 0;
-  while (index < body.length) {
-    part.lastIndex = index;
-    const match = part.exec(body);
-    if (match === null) return undefined;
-    total += Number(match[1]) * DURATION_UNITS_MS[match[2]!]!;
-    index = part.lastIndex;
-  }
-  return total;
-}
-
 /** werf's keep-policy reference: `/regex/`, or an exact name; anchored with `^...$` as werf does. */
 export function referenceMatcher(source: string): ReferenceMatcher | undefined {
   const isRegex = source.length >= 2 && source.startsWith('/') && source.endsWith('/');
@@ -806,6 +778,20 @@ interface MetaDraft {
   gitWorktree: MetaGitWorktree;
 }
 
+/**
+ * A keep policy's `in`: Go's time.ParseDuration (werf decodes it into a time.Duration), in milliseconds. Undefined
+ * when Go rejects it, and for a negative duration, which werf would take and which would keep nothing.
+ */
+function durationMs(text: string): number | undefined {
+  let ns: bigint;
+  try {
+    ns = parseDuration(text);
+  } catch {
+    return undefined;
+  }
+  return ns < 0n ? undefined : Number(ns) / 1e6;
+}
+
 function readCleanupLimit(view: MapView): CleanupLimit {
   const last = view.int('last', -1);
   let inMs: number | undefined;
@@ -814,7 +800,7 @@ function readCleanupLimit(view: MapView): CleanupLimit {
   if (inNode !== undefined) {
     const text = view.reader.str(inNode, view.pathOf('in'));
     if (text !== undefined) {
-      inMs = parseGoDuration(text);
+      inMs = durationMs(text);
       if (inMs === undefined) {
         view.reader.sink.report(inNode, view.pathOf('in'), `invalid duration ${JSON.stringify(text)}: expected a Go duration such as 12h, 168h or 1h30m (there is no unit for days)`);
       } else {

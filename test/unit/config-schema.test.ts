@@ -3,7 +3,6 @@ import { ConfigError } from '../../src/errors.js';
 import {
   ConfigValidationError,
   formatIssue,
-  parseGoDuration,
   parseWerfConfig,
   splitDocuments,
   type ParseWerfConfigOptions,
@@ -887,19 +886,5 @@ contextAddFiles: [untracked.txt]
       'werf.yaml:17: document 2 (image "a"): secrets[0].env: secret TOKEN not allowed',
       'werf.yaml:22: document 3 (image "d"): contextAddFiles[0]: contextAddFile ctx/untracked.txt not allowed',
     ]);
-  });
-});
-
-describe('parseGoDuration', () => {
-  it('reads Go durations in milliseconds', () => {
-    expect(parseGoDuration('168h')).toBe(604_800_000);
-    expect(parseGoDuration('1h30m')).toBe(5_400_000);
-    expect(parseGoDuration('1.5h')).toBe(5_400_000);
-    expect(parseGoDuration('500ms')).toBe(500);
-    expect(parseGoDuration('0')).toBe(0);
-    expect(parseGoDuration('7d')).toBeUndefined();
-    expect(parseGoDuration('')).toBeUndefined();
-    expect(parseGoDuration('h')).toBeUndefined();
-    expect(parseGoDuration('10')).toBeUndefined();
   });
 });

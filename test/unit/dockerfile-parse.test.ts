@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { heredocText, parseDockerfile, parseGoDuration, parseInstruction } from '../../src/builder/dockerfile/parse.js';
+import { heredocText, parseDockerfile, parseInstruction } from '../../src/builder/dockerfile/parse.js';
 import { DockerfileError } from '../../src/builder/dockerfile/errors.js';
 import { commandLine, healthcheckConfig, keyValuePairs } from '../../src/builder/dockerfile/instructions.js';
 import type { Instruction } from '../../src/builder/dockerfile/types.js';
@@ -325,22 +325,5 @@ describe('parseDockerfile: errors name the file and the line', () => {
 
   it('a multi-line instruction reports its first line', () => {
     expect(parseError('FROM a\nCOPY \\\n  --bogus=1 \\\n  a b').message).toMatch(/^Dockerfile:2: unknown flag: bogus/);
-  });
-});
-
-describe('parseGoDuration', () => {
-  it.each([
-    ['0', 0],
-    ['30s', 30e9],
-    ['1m30s', 90e9],
-    ['1.5h', 5400e9],
-    ['300ms', 300e6],
-    ['2us', 2000],
-    ['10ns', 10],
-  ])('%s', (text, ns) => {
-    expect(parseGoDuration(text)).toBe(ns);
-  });
-  it.each([[''], ['5'], ['5x'], ['s']])('%j is invalid', (text) => {
-    expect(() => parseGoDuration(text)).toThrow(/time: /);
   });
 });

@@ -3,7 +3,7 @@
 
 export * from './types.js';
 export { DockerfileError, ShellExpansionError } from './errors.js';
-export { parseDockerfile, parseInstruction, parseHeredocWord, heredocText, parseGoDuration, INSTRUCTION_FLAGS } from './parse.js';
+export { parseDockerfile, parseInstruction, parseHeredocWord, heredocText, INSTRUCTION_FLAGS } from './parse.js';
 export { ShellLex, expandWord, expandWords, type ExpansionEnv, type ShellLexOptions, type ShellProcessResult } from './shell-lex.js';
 export { expandInstruction, splitCSV, type CopySource, type ExpandedInstruction, type ExpandOptions } from './expand.js';
 export { ArgEnvScope, type ArgEnvScopeOptions } from './scope.js';

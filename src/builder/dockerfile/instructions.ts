@@ -2,7 +2,7 @@
 
 import { DockerfileError } from './errors.js';
 import type { ExpandedInstruction } from './expand.js';
-import { parseGoDuration } from './parse.js';
+import { parseDuration } from '../../go/time.js';
 import type { Instruction } from './types.js';
 
 /** The shell of shell-form commands when no SHELL instruction set one. */
@@ -50,8 +50,8 @@ export function healthcheckConfig(instr: Instruction, file = 'Dockerfile'): Heal
     for (const [flag, key] of durations) {
       const v = instr.flags[flag];
       if (typeof v === 'string' && v !== '') {
-        const ns = parseGoDuration(v);
-        if (ns !== 0) config[key] = ns;
+        const ns = parseDuration(v);
+        if (ns !== 0n) config[key] = Number(ns);
       }
     }
   } catch (err) {

@@ -10,6 +10,7 @@
 // `3<<EOF` heredocs. The rules below are small, and ported from BuildKit with its error messages.
 
 import { InvalidInputError } from '../../errors.js';
+import { parseDuration } from '../../go/time.js';
 import { DockerfileError, ShellExpansionError } from './errors.js';
 import { ShellLex } from './shell-lex.js';
 import type { Dockerfile, FlagValue, Heredoc, Instruction, InstructionKeyword, Stage } from './types.js';
@@ -605,32 +606,6 @@ function parseFlags(words: string[], spec: Readonly<Record<string, FlagType>>): 
 
 const STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
 
-/** Go's time.ParseDuration (`1m30s`, `1.5h`, `300ms`), in nanoseconds. Throws InvalidInputError on malformed input. */
-export function parseGoDuration(s: string): number {
-  const orig = s;
-  const units: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  let sign = 1;
-  if (s.startsWith('-') || s.startsWith('+')) {
-    if (s[0] === '-') sign = -1;
-    s = s.slice(1);
-  }
-  if (s === '0') return 0;
-  if (s === '') throw new InvalidInputError(`time: invalid duration "${orig}"`);
-  let total = 0;
-  const re = /^(\d*)(?:\.(\d*))?([a-zµμ]*)/;
-  while (s !== '') {
-    const m = re.exec(s)!;
-    const [all, int = '', frac, unit = ''] = m;
-    if (int === '' && (frac === undefined || frac === '')) throw new InvalidInputError(`time: invalid duration "${orig}"`);
-    if (unit === '') throw new InvalidInputError(`time: missing unit in duration "${orig}"`);
-    const scale = units[unit];
-    if (scale === undefined) throw new InvalidInputError(`time: unknown unit "${unit}" in duration "${orig}"`);
-    total += Number(int || '0') * scale + (frac ? Number(`0.${frac}`) * scale : 0);
-    s = s.slice(all.length);
-  }
-  return sign * Math.round(total);
-}
-
 function exactlyOne(node: Node, keyword: string): void {
   if (node.args.length !== 1) throw new LineError(`${keyword} requires exactly one argument`);
 }
@@ -710,8 +685,8 @@ function validate(keyword: InstructionKeyword, node: Node, flags: Record<string,
       for (const name of ['interval', 'timeout', 'start-period', 'start-interval']) {
         const v = flags[name];
         if (typeof v !== 'string' || v === '') continue;
-        const ns = parseGoDuration(v);
-        if (ns !== 0 && ns < 1e6) throw new LineError(`Interval "${name}" cannot be less than 1ms`);
+        const ns = parseDuration(v);
+        if (ns !== 0n && ns < 1_000_000n) throw new LineError(`Interval "${name}" cannot be less than 1ms`);
       }
       const retries = flags['retries'];
       if (typeof retries === 'string' && retries !== '') {
