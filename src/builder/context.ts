@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { posix } from 'node:path';
 import type { Ignore } from '@balena/dockerignore';
 import { BuildError } from '../errors.js';
+import { BadPatternError, match } from '../go/filepath.js';
 import type { ProjectFile, ProjectFiles } from '../config/project-files.js';
 
 export interface BuildContext {
@@ -61,31 +62,6 @@ export function openBuildContext(project: ProjectFiles, contextDir: string, dock
   return { project, dir, files: sorted, dirs, ignoreFile };
 }
 
-/** Go's filepath.Match for one path segment pattern list (no `**`), as Docker uses for COPY sources. */
-function segmentMatcher(pattern: string): RegExp {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 1);
-      if (end < 0) throw new BuildError(`invalid pattern "${pattern}": unclosed [`);
-      let body = pattern.slice(i + 1, end);
-      if (body.startsWith('^')) body = `!${body.slice(1)}`;
-      re += `[${body.replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
-      i = end;
-    } else if (c === '\\' && i + 1 < pattern.length) {
-      re += escapeRegExp(pattern[++i]!);
-    } else re += escapeRegExp(c);
-  }
-  return new RegExp(`^${re}$`);
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}
-
 const hasWildcard = (p: string): boolean => /[*?[]/.test(p);
 
 /**
@@ -129,13 +105,22 @@ export function selectFiles(context: BuildContext, sources: readonly string[], d
   return [...selected.values()].sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
 }
 
+/**
+ * The context paths a wildcard source names: each `/`-separated segment matched by Go's filepath.Match against
+ * the path's segment at the same depth. Throws BuildError for a malformed pattern.
+ */
 function matchPattern(context: BuildContext, pattern: string): string[] {
-  const segments = pattern.split('/').map(segmentMatcher);
+  const segments = pattern.split('/');
+  const matches = (path: string): boolean => {
+    const parts = path.split('/');
+    return parts.length === segments.length && parts.every((part, i) => match(segments[i]!, part));
+  };
   const candidates = new Set<string>([...context.files.keys(), ...context.dirs]);
-  return [...candidates]
-    .filter((path) => {
-      const parts = path.split('/');
-      return parts.length === segments.length && parts.every((part, i) => segments[i]!.test(part));
-    })
-    .sort();
+  try {
+    for (const segment of segments) match(segment, ''); // a malformed pattern is an error even with no candidates
+    return [...candidates].filter(matches).sort();
+  } catch (error) {
+    if (error instanceof BadPatternError) throw new BuildError(`invalid pattern ${JSON.stringify(pattern)}: ${error.message}`, { cause: error });
+    throw error;
+  }
 }

@@ -57,7 +57,6 @@ export {
 } from './load-config.js';
 export {
   dependencyLevels,
-  goFilepathMatch,
   parseImagePatterns,
   resolveDependencyOrder,
   selectImages,

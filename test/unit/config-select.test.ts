@@ -3,78 +3,10 @@ import { InvalidInputError, NotFoundError } from '../../src/errors.js';
 import { parseWerfConfig } from '../../src/config/schema.js';
 import {
   dependencyLevels,
-  goFilepathMatch,
   parseImagePatterns,
   resolveDependencyOrder,
   selectImages,
 } from '../../src/config/select-images.js';
-
-// Go's own table for path/filepath.Match (match_test.go), Unix cases.
-const GO_MATCH_CASES: [pattern: string, name: string, match: boolean, bad?: true][] = [
-  ['abc', 'abc', true],
-  ['*', 'abc', true],
-  ['*c', 'abc', true],
-  ['a*', 'a', true],
-  ['a*', 'abc', true],
-  ['a*', 'ab/c', false],
-  ['a*/b', 'abc/b', true],
-  ['a*/b', 'a/c/b', false],
-  ['a*b*c*d*e*/f', 'axbxcxdxe/f', true],
-  ['a*b*c*d*e*/f', 'axbxcxdxexxx/f', true],
-  ['a*b*c*d*e*/f', 'axbxcxdxe/xxx/f', false],
-  ['a*b*c*d*e*/f', 'axbxcxdxexxx/fff', false],
-  ['a*b?c*x', 'abxbbxdbxebxczzx', true],
-  ['a*b?c*x', 'abxbbxdbxebxczzy', false],
-  ['ab[c]', 'abc', true],
-  ['ab[b-d]', 'abc', true],
-  ['ab[e-g]', 'abc', false],
-  ['ab[^c]', 'abc', false],
-  ['ab[^b-d]', 'abc', false],
-  ['ab[^e-g]', 'abc', true],
-  ['a\\*b', 'a*b', true],
-  ['a\\*b', 'ab', false],
-  ['a?b', 'a☺b', true],
-  ['a[^a]b', 'a☺b', true],
-  ['a???b', 'a☺b', false],
-  ['a[^a][^a][^a]b', 'a☺b', false],
-  ['[a-ζ]*', 'α', true],
-  ['*[a-ζ]', 'A', false],
-  ['a?b', 'a/b', false],
-  ['a*b', 'a/b', false],
-  ['[\\]a]', ']', true],
-  ['[\\-]', '-', true],
-  ['[x\\-]', 'x', true],
-  ['[x\\-]', '-', true],
-  ['[x\\-]', 'z', false],
-  ['[\\-x]', 'x', true],
-  ['[\\-x]', '-', true],
-  ['[\\-x]', 'a', false],
-  ['[]a]', ']', false, true],
-  ['[-]', '-', false, true],
-  ['[x-]', 'x', false, true],
-  ['[x-]', '-', false, true],
-  ['[x-]', 'z', false, true],
-  ['[-x]', 'x', false, true],
-  ['[-x]', '-', false, true],
-  ['[-x]', 'a', false, true],
-  ['\\', 'a', false, true],
-  ['[a-b-c]', 'a', false, true],
-  ['[', 'a', false, true],
-  ['[^', 'a', false, true],
-  ['[^bc', 'a', false, true],
-  ['a[', 'a', false, true],
-  ['a[', 'ab', false, true],
-  ['a[', 'x', false, true],
-  ['a/b[', 'x', false, true],
-  ['*x', 'xxx', true],
-];
-
-describe('goFilepathMatch (Go path/filepath.Match)', () => {
-  it.each(GO_MATCH_CASES)('Match(%j, %j)', (pattern, name, match, bad) => {
-    if (bad) expect(() => goFilepathMatch(pattern, name)).toThrow('syntax error in pattern');
-    else expect(goFilepathMatch(pattern, name)).toBe(match);
-  });
-});
 
 const CONFIG = parseWerfConfig(`project: app
 configVersion: 1
