@@ -19,6 +19,7 @@
 //   Records. For each stage kept, the record of the commit it was kept through (its newest commit on that
 //   reference) is a "hit"; the image's other records are not needed by git any more (plan.ts deletes them).
 
+import { compileNameOrRegexValue } from '../config/regex-value.js';
 import type { CleanupKeepPolicy, CleanupLimit, ReferenceMatcher } from '../config/werf-config.js';
 
 export interface GitCommit {
@@ -51,8 +52,7 @@ export interface MetaRecord {
 const HOUR_MS = 3_600_000;
 
 function matcher(source: string): ReferenceMatcher {
-  const regex = source.startsWith('/') && source.endsWith('/') && source.length > 1 ? new RegExp(`^(?:${source.slice(1, -1)})$`) : new RegExp(`^${source.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
-  return { source, regex };
+  return { source, regex: compileNameOrRegexValue(source) };
 }
 
 function limit(last: number | undefined, hours?: number, operator?: 'And' | 'Or'): CleanupLimit {

@@ -9,6 +9,7 @@
 
 import { parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
+import { compileRegexValue, isRegexValue } from './regex-value.js';
 import {
   compilePathMatcher,
   GITERMINISM_DOCS_URL,
@@ -108,17 +109,9 @@ function describeType(value: unknown): string {
   return `${typeof value} ${JSON.stringify(value)}`;
 }
 
-/** `/REGEXP/` → an anchored RegExp (Go RE2 leading flags such as `(?i)` become JS flags). */
+/** `/REGEXP/` → werf's anchored RegExp (src/config/regex-value.ts); undefined for an exact name. */
 function compileEnvPattern(pattern: string): RegExp | undefined {
-  if (!(pattern.length >= 2 && pattern.startsWith('/') && pattern.endsWith('/'))) return undefined;
-  let body = pattern.slice(1, -1);
-  let flags = 'u';
-  const leading = /^\(\?([imsU]+)\)/.exec(body);
-  if (leading) {
-    body = body.slice(leading[0].length);
-    for (const flag of leading[1] ?? '') if ((flag === 'i' || flag === 'm' || flag === 's') && !flags.includes(flag)) flags += flag;
-  }
-  return new RegExp(`^(?:${body})$`, flags);
+  return isRegexValue(pattern) ? compileRegexValue(pattern) : undefined;
 }
 
 function validate(value: unknown, schema: Schema, at: string, source: string): void {

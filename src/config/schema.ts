@@ -22,6 +22,7 @@ import { posix } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { parseDuration } from '../go/time.js';
+import { compileNameOrRegexValue, isRegexValue } from './regex-value.js';
 import {
   DEPENDENCY_IMPORT_TYPES,
   imageLogName,
@@ -544,12 +545,10 @@ export function projectNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-/** werf's keep-policy reference: `/regex/`, or an exact name; anchored with `^...$` as werf does. */
+/** werf's keep-policy reference: `/regex/`, or an exact name (src/config/regex-value.ts); undefined if invalid. */
 export function referenceMatcher(source: string): ReferenceMatcher | undefined {
-  const isRegex = source.length >= 2 && source.startsWith('/') && source.endsWith('/');
-  const body = isRegex ? source.slice(1, -1) : source.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   try {
-    return { source, regex: new RegExp(`^${body}$`) };
+    return { source, regex: compileNameOrRegexValue(source) };
   } catch {
     return undefined;
   }
@@ -674,7 +673,7 @@ function readRegexOrStringList(view: MapView, key: string, cx: DocumentContext):
   const values = view.strList(key) ?? [];
   const items = view.has(key) ? (cx.reader.list(view.get(key) ?? null, view.pathOf(key)) ?? []) : [];
   values.forEach((value, index) => {
-    if (value.length >= 2 && value.startsWith('/') && value.endsWith('/') && referenceMatcher(value) === undefined) {
+    if (isRegexValue(value) && referenceMatcher(value) === undefined) {
       cx.report(items[index]?.node, [...view.pathOf(key), index], `invalid regular expression ${JSON.stringify(value)}`);
     }
   });

@@ -5,7 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 
 import type { FuncSpec, ParamKind } from './exec.js';
 import { formatFloat, fmtValue } from './format.js';
-import { compileGoRegexp, findAll, quoteMeta, replaceAll, split as regexpSplit } from './regex.js';
+import { compileGoRegexp, findAll, quoteMeta, replaceAll, split as regexpSplit } from '../../go/regexp.js';
 import { fromJson, toJson } from './encoding.js';
 import { quote } from '../../go/strconv.js';
 import { compare, splitN } from '../../go/strings.js';

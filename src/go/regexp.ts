@@ -1,9 +1,11 @@
-// Go regular expressions (RE2 syntax) on top of JavaScript's RegExp, with Go's matching loops.
+// Go's regexp (RE2 syntax, src/regexp in golang/go) on top of JavaScript's RegExp, with Go's matching loops
+// (FindAll, ReplaceAll, Split, QuoteMeta) for the template functions, and compile() / compileAnchored() for
+// werf's `/regex/` config values.
 //
-// The translation covers what templates use: leading (?i)/(?s)/(?m)/(?U)-less flag groups, (?P<name>),
-// \A \z, POSIX classes [[:alpha:]], \Q...\E, \pL, escaped punctuation, literal { } ], and ASCII-only
-// \s. It rejects what it cannot express (flag groups in the middle, (?U), backreferences, which RE2
-// does not have either).
+// The translation covers what templates and werf configs use: leading (?i)/(?s)/(?m) flag groups, (?P<name>),
+// \A \z, POSIX classes [[:alpha:]], \Q...\E, \pL, escaped punctuation, literal { } ], and ASCII-only \s. It
+// rejects what it cannot express (flag groups in the middle, (?U), backreferences, which RE2 does not have either).
+// Leaf module: imports nothing from the rest of src.
 
 const POSIX: Record<string, string> = {
   alnum: '0-9A-Za-z',
@@ -174,7 +176,7 @@ export function compileGoRegexp(pattern: string): RegExp {
           i += 4;
           continue;
         }
-        if (src.startsWith('(?', i) && !src.startsWith('(?:', i) && !src.startsWith('(?<', i)) {
+        if (src.startsWith('(?', i) && !src.startsWith('(?:', i) && !(src.startsWith('(?<', i) && !src.startsWith('(?<=', i) && !src.startsWith('(?<!', i))) {
           throw new RegexpSyntaxError(`unsupported group syntax in ${pattern}`);
         }
         out += ch;
@@ -317,4 +319,25 @@ export function split(re: RegExp, s: string, n: number, patternEmpty: boolean): 
 /** regexp.QuoteMeta. */
 export function quoteMeta(s: string): string {
   return s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
+}
+
+/**
+ * Go's `regexp.Compile(pattern)`, for MatchString: a JavaScript RegExp without the global flag, so that `test()`
+ * keeps no state between calls. Throws RegexpSyntaxError.
+ */
+export function compile(pattern: string): RegExp {
+  const re = compileGoRegexp(pattern);
+  return new RegExp(re.source, re.flags.replace('g', ''));
+}
+
+/**
+ * Go's `regexp.Compile("^" + body + "$")`: the body is pasted between the anchors as text, not wrapped in a
+ * group, so `a|b` gives `^a|b$` (a name that starts with `a` or ends with `b`), exactly as in Go. A leading flag
+ * group of the body, which Go applies from where it stands, is moved in front (the translation accepts flags
+ * only there), with `\A` for the `^` it must not turn into a line anchor under `(?m)`.
+ */
+export function compileAnchored(body: string): RegExp {
+  const lead = /^\(\?[imsU]+\)/.exec(body);
+  if (lead === null) return compile(`^${body}$`);
+  return compile(`${lead[0]}\\A${body.slice(lead[0].length)}$`);
 }
