@@ -1,19 +1,12 @@
-// What export does to labels and annotations (werf-reference.md §4.2, §4.3), and how `--add-label`,
-// `--add-label-separator` and `--add-annotation` are read. Pure.
+// What export does to labels and annotations, and how `--add-label` and `--add-annotation` values are read
+// (cmd/werf/export/export.go and pkg/build/export_phase.go in werf/werf). Pure.
 //
-// Environment (decided here, consistent with the option table in src/cli/options.ts, which resolves these):
-//   - `--add-label` values come from `SLIPWAY_EXPORT_ADD_LABEL_*` (and the table's automatic `SLIPWAY_ADD_LABEL_*`)
-//     or, when none of Slipway's is set, from werf's `WERF_EXPORT_ADD_LABEL_*`: Slipway's family replaces werf's,
-//     as for every `envPrefix` option of the table. Within the family the values are ordered by the full
-//     `NAME=VALUE` string (werf's PredefinedValuesByEnvNamePrefix); the `..._SEPARATOR` variables are not labels.
-//     Env values come before command-line values, and later pairs win, so the command line wins.
-//   - the separator: `--add-label-separator`, else `SLIPWAY_ADD_LABEL_SEPARATOR` / `SLIPWAY_EXPORT_ADD_LABEL_SEPARATOR`,
-//     else `WERF_EXPORT_ADD_LABEL_SEPARATOR`, each only when non-empty; default a newline.
+// The values come resolved from the CLI (src/cli/options.ts: flags, `SLIPWAY_*` / `WERF_EXPORT_ADD_LABEL_*`
+// environment families, the `--add-label-separator` default); nothing here reads the environment.
 
 import { UsageError } from '../errors.js';
 import { quote } from '../go/strconv.js';
 import { split } from '../go/strings.js';
-import { pickOptions, resolveOptions, type Env } from '../cli/options.js';
 
 /** The default `--add-label-separator`: a newline (werf changed it from `,` in 2025). */
 export const DEFAULT_ADD_LABEL_SEPARATOR = '\n';
@@ -40,8 +33,8 @@ function invalidPair(pair: string): string {
  * or hold more `=`; no trimming or unquoting. Later pairs win. Throws werf's error:
  * `unsupported --add-label value: invalid value "<value>" ("<sep>"): invalid key=value pair "<piece>" ("=")`.
  *
- * Note: the table's resolved `options.addLabel` already holds the env values first; pass it as `cliValues` with
- * `envValues` empty (or pass command-line values and `addLabelEnvValues(env)`: the same result).
+ * Note: the option table's resolved `options.addLabel` already holds the env values first; pass it as `cliValues`
+ * with `envValues` empty.
  */
 export function parseAddLabels(
   cliValues: readonly string[],
@@ -64,17 +57,6 @@ export function parseAddLabels(
     for (const [key, pairValue] of pairs) result.set(key, pairValue);
   }
   return Object.fromEntries(result);
-}
-
-/** The `--add-label` values from the environment, in order (see the header: Slipway's family, else werf's). */
-export function addLabelEnvValues(env: Env): string[] {
-  return resolveOptions(pickOptions(['addLabel']), {}, env).addLabel;
-}
-
-/** The `--add-label-separator` in force: the flag, else the env vars when non-empty, else a newline. */
-export function separatorFrom(flagValue: string | undefined, env: Env): string {
-  const cli = flagValue === undefined ? {} : { addLabelSeparator: flagValue };
-  return resolveOptions(pickOptions(['addLabelSeparator']), cli, env).addLabelSeparator;
 }
 
 /**

@@ -3,14 +3,22 @@ import { UsageError } from '../../src/errors.js';
 import { quote } from '../../src/go/strconv.js';
 import { OPTIONS, pickOptions, resolveOptions } from '../../src/cli/options.js';
 import {
-  addLabelEnvValues,
   DEFAULT_ADD_LABEL_SEPARATOR,
   exportLabels,
   isExportRemovedLabel,
   parseAddLabels,
   parseAnnotations,
-  separatorFrom,
 } from '../../src/export/labels.js';
+
+// The CLI resolves `--add-label` and `--add-label-separator` (flags and environment) through the option table and
+// passes the values to src/export; these read them the same way.
+function addLabelEnvValues(env: Record<string, string>): string[] {
+  return resolveOptions(pickOptions(['addLabel']), {}, env).addLabel;
+}
+
+function separatorFrom(flagValue: string | undefined, env: Record<string, string>): string {
+  return resolveOptions(pickOptions(['addLabelSeparator']), flagValue === undefined ? {} : { addLabelSeparator: flagValue }, env).addLabelSeparator;
+}
 
 function usageErrorOf(fn: () => unknown): UsageError {
   try {
@@ -85,7 +93,7 @@ describe('parseAddLabels (werf-reference.md §4.3)', () => {
   });
 });
 
-describe('addLabelEnvValues and separatorFrom', () => {
+describe('--add-label and --add-label-separator from the option table', () => {
   it('reads WERF_EXPORT_ADD_LABEL_* ordered by NAME=VALUE, without the separator', () => {
     const env = {
       WERF_EXPORT_ADD_LABEL_2: 'b=2',

@@ -12,7 +12,7 @@ import type { WerfImage } from '../../config/werf-config.js';
 import { ConfigError, UsageError } from '../../errors.js';
 import { exportImages, type ExportSource } from '../../export/export-images.js';
 import { withoutServiceComments } from '../../export/history.js';
-import { exportLabels, parseAddLabels, parseAnnotations, separatorFrom } from '../../export/labels.js';
+import { exportLabels, parseAddLabels, parseAnnotations } from '../../export/labels.js';
 import { destinationFor, requireTagTemplates, validateTagTemplates } from '../../export/tag-template.js';
 import { parseRepository, type Repository } from '../../oci/index.js';
 import type { RegistryClient } from '../../registry/client.js';
@@ -43,7 +43,7 @@ export const exportCommand = defineCommand({
     // Every input is checked before anything is built or pushed.
     requireTagTemplates(options.tag);
     if (options.exportReportPath) await checkOutputFile(resolve(options.exportReportPath), '--export-report-path');
-    const addLabels = parseAddLabels(options.addLabel, [], separatorFrom(options.addLabelSeparator, env));
+    const addLabels = parseAddLabels(options.addLabel, [], options.addLabelSeparator);
     const annotations = parseAnnotations(options.addAnnotation);
     const { config, files } = loadProject(configLoadOptions(options, env));
     const { images, warnings } = selectImages(config, args, { finalOnly: true });
