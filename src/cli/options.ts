@@ -315,7 +315,7 @@ export const OPTIONS = defineOptionTable({
     // werf's `config list` spells it --final-images-only (and the deprecated --images-only).
     aliases: ['--final-images-only', '--images-only'],
   },
-  // Export (werf's cmd/werf/export/export.go; werf-reference.md §1.2, §2, §4.3; src/export/).
+  // Export (werf's cmd/werf/export/export.go; src/export/).
   tag: {
     flag: '--tag',
     value: 'string[]',
@@ -382,7 +382,7 @@ export const OPTIONS = defineOptionTable({
     valueName: 'path',
     help: 'Write a JSON report of the export (image, platforms, source, destination, digest, media type, skipped) to this file',
   },
-  // Cleanup and purge (werf-reference.md §6; src/cleanup/).
+  // Cleanup and purge (werf's pkg/cleaning; docs/cleanup.md; src/cleanup/).
   keepStagesBuiltWithinLastNHours: {
     flag: '--keep-stages-built-within-last-n-hours',
     value: 'int',

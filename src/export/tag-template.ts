@@ -1,4 +1,4 @@
-// `--tag` templates (werf-reference.md §2.1, §2.2): parsing, rendering, and validation before anything is built.
+// `--tag` templates (cmd/werf/export/export.go in werf/werf): parsing, rendering, and validation before anything is built.
 //
 // werf parses a template with Go text/template using `%` as both delimiters and four functions. Slipway accepts
 // exactly the four patterns, with Go's lexing around them (whitespace inside an action, `%- ` / ` -%` trim
@@ -54,7 +54,7 @@ export interface TagTemplate {
 /** werf's stand-in for the content-based tag while validating: 70 × `x`, the length of `<56 hex>-<13 digits>`. */
 export const CONTENT_BASED_TAG_STUB = 'x'.repeat(70);
 
-// Real-looking content-based tags, to see whether a destination could land on a stage (werf-reference.md §3.1).
+// Real-looking content-based tags, to see whether a destination could land on a stage (pkg/storage/repo_stages_storage.go in werf/werf).
 const STAGE_TAG_EXAMPLE = '1b77754d35b0a3e603731828ee6f2400c4f937382874db2566c616bb-1624991915332';
 const MULTIPLATFORM_TAG_EXAMPLE = '27b6a44a7433422f2a73365a09a64f08bab8f8ffa6b9e06ce4ae34af';
 

@@ -1,4 +1,4 @@
-// Stage IDs and tags in the stages storage, werf's format (werf-reference.md §3.1, §3.4):
+// Stage IDs and tags in the stages storage, werf's format (pkg/image/stage.go and pkg/storage/repo_stages_storage.go in werf/werf):
 //
 //   <56 hex>-<13 digit ms>          a stage image; also the content-based tag of a single-platform image
 //   <56 hex>                        a multi-platform index over per-platform stage IDs
@@ -140,7 +140,7 @@ export function selectOldest<T extends { timestamp: number }>(candidates: readon
 // ---------------------------------------------------------------------------------------------------------
 // Service labels
 
-/** The labels Slipway puts on every stage image (werf-reference.md §4.1, with `slipway` for `werf`). */
+/** The labels Slipway puts on every stage image (pkg/image/const.go in werf/werf, with `slipway` for `werf`). */
 export const SERVICE_LABELS = {
   /** The project name. */
   project: 'slipway',

@@ -1,7 +1,7 @@
 // The stages storage: where built stages live (a registry repository given by `--repo`, or
 // the local OCI layout under $SLIPWAY_HOME), how they are found and how they are published.
 //
-// Finding follows werf (werf-reference.md §3.1): stages are recognised by tag alone,
+// Finding follows werf (pkg/storage/repo_stages_storage.go in werf/werf): stages are recognised by tag alone,
 // `<digest>-<ms>`; among the tags of one digest the oldest timestamp wins, so the tag a digest
 // resolves to is stable once published. The tag list is read once per storage and cached
 // (werf lists per lookup; one listing per run is enough for a build, which looks again, under
@@ -340,7 +340,7 @@ export class StagesStorage {
   }
 
   /**
-   * Store a multi-platform index under its bare digest tag (werf-reference.md §3.1), unless an
+   * Store a multi-platform index under its bare digest tag (pkg/storage/repo_stages_storage.go in werf/werf), unless an
    * index is there already, which is then returned as it is (the first one stays, like stages).
    * The per-platform manifests it names must be in the store already.
    */

@@ -1,4 +1,4 @@
-// werf's LegacyMurmurHash (werf-reference.md §2.3): MurmurHash3 x86 32-bit, seed 0, over the UTF-8 bytes of
+// werf's util.LegacyMurmurHash (used by pkg/slug/slug.go in werf/werf): MurmurHash3 x86 32-bit, seed 0, over the UTF-8 bytes of
 // the arguments joined by `:::`, printed as lowercase hex WITHOUT zero padding (Go's `%x` of a uint32), so the
 // result is 1 to 8 characters long and the empty string hashes to `0`. Pure.
 

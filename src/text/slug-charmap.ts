@@ -1,4 +1,4 @@
-// werf's slug character table (pkg/slug/map.go in werf, at the commit werf-reference.md describes), generated
+// werf's slug character table (pkg/slug/map.go in werf/werf), generated
 // from the project's shared specification file slug-charmap.json: input character (one Unicode code point)
 // -> the string it becomes in a slug. 971 entries; a character not listed is dropped. Data only.
 

@@ -1,4 +1,4 @@
-// werf's slug algorithms (pkg/slug/slug.go; werf-reference.md §2.3), reproduced exactly, quirks included:
+// werf's slug algorithms (pkg/slug/slug.go in werf/werf), reproduced exactly, quirks included:
 //   - slugify: map every code point through werf's table, drop leading dashes, collapse dash runs, drop one
 //     trailing dash; no length limit, no hash (`%image_slug%`, werf's `slug.Slug`);
 //   - slug(data, max): slugify, crop to `max - len(hash) - 1`, append `-<murmurhex(data)>`; a crop can end in

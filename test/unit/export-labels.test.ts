@@ -30,7 +30,7 @@ function usageErrorOf(fn: () => unknown): UsageError {
   throw new Error('expected a UsageError');
 }
 
-describe('parseAddLabels (werf-reference.md §4.3)', () => {
+describe('parseAddLabels (cmd/werf/export/export.go)', () => {
   const parse = (...values: string[]) => parseAddLabels(values, [], DEFAULT_ADD_LABEL_SEPARATOR);
 
   it.each([
@@ -170,7 +170,7 @@ describe('parseAnnotations', () => {
   });
 });
 
-describe('exportLabels (werf-reference.md §4.2)', () => {
+describe('exportLabels', () => {
   it("removes Slipway's and werf's labels, keeps the rest in order", () => {
     const source = {
       maintainer: 'me',

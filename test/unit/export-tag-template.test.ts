@@ -103,7 +103,7 @@ describe('parseTagTemplate', () => {
   });
 });
 
-describe('renderTagTemplate (werf-reference.md §2.4)', () => {
+describe('renderTagTemplate (cmd/werf/export/export.go)', () => {
   const template = 'reg.example.com/proj/%image_slug%:%image_safe_slug%-v1';
 
   it('renders the worked examples', () => {

@@ -106,7 +106,7 @@ describe('slug(data, max)', () => {
   });
 });
 
-describe('werf-reference.md §2.4 worked examples', () => {
+describe('worked examples (werf export tags)', () => {
   it.each([
     ['backend', 'backend', 'backend'],
     ['Backend_API', 'backend-api', 'Backend_API'],

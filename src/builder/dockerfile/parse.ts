@@ -2,9 +2,9 @@
 // (moby/buildkit frontend/dockerfile/parser and instructions), so that a Dockerfile means here what it means
 // to `docker build`.
 //
-// Why not dockerfile-ast's instruction model: dockerfile-ast (installed) is an editor library and disagrees
-// with BuildKit where it matters for building. It splits arguments on whitespace without quotes
-// (`ENV c="d e"` gives two arguments `c="d` and `e"`) and lists heredoc bodies as arguments; it does not treat
+// Why not an editor library's model such as dockerfile-ast's (not a dependency of Slipway; weighed and set
+// aside): it disagrees with BuildKit where it matters for building. It splits arguments on whitespace without
+// quotes (`ENV c="d e"` gives two arguments `c="d` and `e"`) and lists heredoc bodies as arguments; it does not treat
 // `RUN a \␠␠` (whitespace after the escape) as a continuation, so the next line becomes an instruction; it
 // applies `# escape=` after an unknown directive (`# foo=bar`), which BuildKit ignores; it does not know
 // `3<<EOF` heredocs. The rules below are small, and ported from BuildKit with its error messages.

@@ -1,5 +1,5 @@
 // `slipway cleanup`: delete the stages and metadata records in the stages storage (--repo, else the local one)
-// that the keep policies no longer need (werf-reference.md §6; src/cleanup/). Exported images are never touched:
+// that the keep policies no longer need (werf's pkg/cleaning; docs/cleanup.md; src/cleanup/). Exported images are never touched:
 // only tags shaped like stages or records whose config carries this project's `slipway` label are candidates.
 
 import { cleanupNeedsGitError, prepareGitHistory, runCleanup, readGitReferences, readKeepList, type CleanupResult, type PlannedTag } from '../../cleanup/index.js';
