@@ -1,21 +1,6 @@
 import { describe, it, expect } from 'vitest';
 
-import { ConfigError } from '../../src/errors.js';
-import { renderTemplate, type TemplateOptions } from '../../src/config/template/index.js';
-
-function render(source: string, data: unknown = {}, options: Partial<TemplateOptions> = {}): string {
-  return renderTemplate(source, data, { name: 'werf.yaml', ...options });
-}
-
-function renderError(source: string, data: unknown = {}): string {
-  try {
-    render(source, data);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as Error).message;
-  }
-  throw new Error(`expected ${JSON.stringify(source)} to fail`);
-}
+import { render, renderErrorMessage } from '../support/template.js';
 
 describe('and, or, not', () => {
   it('returns the deciding value', () => {
@@ -39,7 +24,7 @@ describe('and, or, not', () => {
   });
 
   it('needs an argument', () => {
-    expect(renderError('{{ and }}')).toBe('werf.yaml:1:1: wrong number of args for and: want at least 1 got 0');
+    expect(renderErrorMessage('{{ and }}')).toBe('werf.yaml:1:1: wrong number of args for and: want at least 1 got 0');
   });
 });
 
@@ -58,42 +43,42 @@ describe('comparisons', () => {
   });
 
   it('eq refuses incompatible or non-comparable types', () => {
-    expect(renderError('{{ eq 1 "1" }}')).toBe('werf.yaml:1:1: error calling eq: incompatible types for comparison');
-    expect(renderError('{{ eq (list 1) (list 1) }}')).toBe('werf.yaml:1:1: error calling eq: non-comparable type [1]: []interface {}');
-    expect(renderError('{{ eq 1 }}')).toBe('werf.yaml:1:1: error calling eq: missing argument for comparison');
+    expect(renderErrorMessage('{{ eq 1 "1" }}')).toBe('werf.yaml:1:1: error calling eq: incompatible types for comparison');
+    expect(renderErrorMessage('{{ eq (list 1) (list 1) }}')).toBe('werf.yaml:1:1: error calling eq: non-comparable type [1]: []interface {}');
+    expect(renderErrorMessage('{{ eq 1 }}')).toBe('werf.yaml:1:1: error calling eq: missing argument for comparison');
   });
 
   it('ne, lt, le, gt, ge', () => {
     expect(render('{{ ne 1 2 }} {{ ne "a" "a" }}')).toBe('true false');
     expect(render('{{ lt 1 2 }} {{ lt 2 1 }} {{ le 2 2 }} {{ gt 3 2 }} {{ ge 2 3 }} {{ lt 1.5 2 }}')).toBe('true false true true false true');
     expect(render('{{ lt "a" "b" }} {{ gt "B" "a" }} {{ lt "é" "z" }}')).toBe('true false false');
-    expect(renderError('{{ lt true false }}')).toBe('werf.yaml:1:1: error calling lt: invalid type for comparison');
-    expect(renderError('{{ lt 1 "a" }}')).toBe('werf.yaml:1:1: error calling lt: incompatible types for comparison');
-    expect(renderError('{{ lt .missing 1 }}')).toBe('werf.yaml:1:1: error calling lt: invalid type for comparison');
+    expect(renderErrorMessage('{{ lt true false }}')).toBe('werf.yaml:1:1: error calling lt: invalid type for comparison');
+    expect(renderErrorMessage('{{ lt 1 "a" }}')).toBe('werf.yaml:1:1: error calling lt: incompatible types for comparison');
+    expect(renderErrorMessage('{{ lt .missing 1 }}')).toBe('werf.yaml:1:1: error calling lt: invalid type for comparison');
   });
 });
 
 describe('len, index, slice', () => {
   it('len counts bytes of strings, elements of lists and entries of maps', () => {
     expect(render('{{ len "abc" }} {{ len "héllo" }} {{ len (list 1 2) }} {{ len (dict "a" 1) }} {{ len .l }}', { l: [] })).toBe('3 6 2 1 0');
-    expect(renderError('{{ len .missing }}')).toBe('werf.yaml:1:1: error calling len: len of nil pointer');
-    expect(renderError('{{ len 3 }}')).toBe('werf.yaml:1:1: error calling len: len of type int');
+    expect(renderErrorMessage('{{ len .missing }}')).toBe('werf.yaml:1:1: error calling len: len of nil pointer');
+    expect(renderErrorMessage('{{ len 3 }}')).toBe('werf.yaml:1:1: error calling len: len of type int');
   });
 
   it('index reads lists, maps, strings and nested values', () => {
     const data = { l: ['a', ['b', 'c']], m: { k: { j: 'deep' } } };
     expect(render('{{ index .l 0 }} {{ index .l 1 1 }} {{ index .m "k" "j" }} {{ index "abc" 1 }}', data)).toBe('a c deep 98');
     expect(render('{{ index .m "nope" }}', data)).toBe('<no value>');
-    expect(renderError('{{ index .l 5 }}', data)).toBe('werf.yaml:1:1: error calling index: index out of range: 5');
-    expect(renderError('{{ index .missing 0 }}', data)).toBe('werf.yaml:1:1: error calling index: index of untyped nil');
-    expect(renderError('{{ index .l "x" }}', data)).toBe('werf.yaml:1:1: error calling index: cannot index slice/array with type string');
-    expect(renderError('{{ index .m 1 }}', data)).toBe('werf.yaml:1:1: error calling index: value has type int; should be string');
-    expect(renderError('{{ index 5 1 }}', data)).toBe("werf.yaml:1:1: error calling index: can't index item of type int");
+    expect(renderErrorMessage('{{ index .l 5 }}', data)).toBe('werf.yaml:1:1: error calling index: index out of range: 5');
+    expect(renderErrorMessage('{{ index .missing 0 }}', data)).toBe('werf.yaml:1:1: error calling index: index of untyped nil');
+    expect(renderErrorMessage('{{ index .l "x" }}', data)).toBe('werf.yaml:1:1: error calling index: cannot index slice/array with type string');
+    expect(renderErrorMessage('{{ index .m 1 }}', data)).toBe('werf.yaml:1:1: error calling index: value has type int; should be string');
+    expect(renderErrorMessage('{{ index 5 1 }}', data)).toBe("werf.yaml:1:1: error calling index: can't index item of type int");
   });
 
   it('slice is sprig’s: lists only', () => {
     expect(render('{{ slice (list 1 2 3 4) 1 3 }} {{ slice (list 1 2 3) 1 }} {{ slice (list 1 2) }}')).toBe('[2 3] [2 3] [1 2]');
-    expect(renderError('{{ slice "abc" 1 }}')).toBe('werf.yaml:1:1: error calling slice: list should be type of slice or array but string');
+    expect(renderErrorMessage('{{ slice "abc" 1 }}')).toBe('werf.yaml:1:1: error calling slice: list should be type of slice or array but string');
   });
 });
 
@@ -131,8 +116,8 @@ describe('print, println, printf', () => {
   });
 
   it('printf needs a string format', () => {
-    expect(renderError('{{ printf 1 }}')).toBe('werf.yaml:1:1: wrong type for value; expected string; got int');
-    expect(renderError('{{ printf .missing }}')).toBe('werf.yaml:1:1: invalid value; expected string');
+    expect(renderErrorMessage('{{ printf 1 }}')).toBe('werf.yaml:1:1: wrong type for value; expected string; got int');
+    expect(renderErrorMessage('{{ printf .missing }}')).toBe('werf.yaml:1:1: invalid value; expected string');
   });
 });
 
@@ -145,28 +130,28 @@ describe('html, js, urlquery, call', () => {
   });
 
   it('call calls a function value', () => {
-    expect(renderError('{{ call .missing }}')).toBe('werf.yaml:1:1: error calling call: call of nil');
-    expect(renderError('{{ call 1 }}')).toBe('werf.yaml:1:1: error calling call: non-function 1 of type int');
+    expect(renderErrorMessage('{{ call .missing }}')).toBe('werf.yaml:1:1: error calling call: call of nil');
+    expect(renderErrorMessage('{{ call 1 }}')).toBe('werf.yaml:1:1: error calling call: non-function 1 of type int');
   });
 });
 
 describe('function arguments', () => {
   it('checks the number of arguments', () => {
-    expect(renderError('{{ upper "a" "b" }}')).toBe('werf.yaml:1:1: wrong number of args for upper: want 1 got 2');
-    expect(renderError('{{ "a" | replace "x" }}')).toBe('werf.yaml:1:1: wrong number of args for replace: want 3 got 2');
-    expect(renderError('{{ printf }}')).toBe('werf.yaml:1:1: wrong number of args for printf: want at least 1 got 0');
+    expect(renderErrorMessage('{{ upper "a" "b" }}')).toBe('werf.yaml:1:1: wrong number of args for upper: want 1 got 2');
+    expect(renderErrorMessage('{{ "a" | replace "x" }}')).toBe('werf.yaml:1:1: wrong number of args for replace: want 3 got 2');
+    expect(renderErrorMessage('{{ printf }}')).toBe('werf.yaml:1:1: wrong number of args for printf: want at least 1 got 0');
   });
 
   it('checks argument types like Go', () => {
-    expect(renderError('{{ upper 3 }}')).toBe('werf.yaml:1:1: wrong type for value; expected string; got int');
-    expect(renderError('{{ upper .missing }}')).toBe('werf.yaml:1:1: invalid value; expected string');
-    expect(renderError('{{ upper nil }}')).toBe('werf.yaml:1:1: cannot assign nil to string');
-    expect(renderError('{{ upper .n }}', { n: null })).toBe('werf.yaml:1:1: wrong type for value; expected string; got interface {}');
-    expect(renderError('{{ repeat "3" "a" }}')).toBe('werf.yaml:1:1: wrong type for value; expected int; got string');
-    expect(renderError('{{ repeat 1.5 "a" }}')).toBe('werf.yaml:1:1: wrong type for value; expected int; got float64');
+    expect(renderErrorMessage('{{ upper 3 }}')).toBe('werf.yaml:1:1: wrong type for value; expected string; got int');
+    expect(renderErrorMessage('{{ upper .missing }}')).toBe('werf.yaml:1:1: invalid value; expected string');
+    expect(renderErrorMessage('{{ upper nil }}')).toBe('werf.yaml:1:1: cannot assign nil to string');
+    expect(renderErrorMessage('{{ upper .n }}', { n: null })).toBe('werf.yaml:1:1: wrong type for value; expected string; got interface {}');
+    expect(renderErrorMessage('{{ repeat "3" "a" }}')).toBe('werf.yaml:1:1: wrong type for value; expected int; got string');
+    expect(renderErrorMessage('{{ repeat 1.5 "a" }}')).toBe('werf.yaml:1:1: wrong type for value; expected int; got float64');
     expect(render('{{ repeat 2.0 "a" }}')).toBe('aa');
-    expect(renderError('{{ ternary 1 2 "yes" }}')).toBe('werf.yaml:1:1: wrong type for value; expected bool; got string');
-    expect(renderError('{{ hasKey (list) "a" }}')).toBe('werf.yaml:1:1: wrong type for value; expected map[string]interface {}; got []interface {}');
+    expect(renderErrorMessage('{{ ternary 1 2 "yes" }}')).toBe('werf.yaml:1:1: wrong type for value; expected bool; got string');
+    expect(renderErrorMessage('{{ hasKey (list) "a" }}')).toBe('werf.yaml:1:1: wrong type for value; expected map[string]interface {}; got []interface {}');
   });
 
   it('lets a function with no arguments be an argument', () => {

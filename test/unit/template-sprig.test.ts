@@ -1,21 +1,6 @@
 import { describe, it, expect } from 'vitest';
 
-import { ConfigError } from '../../src/errors.js';
-import { renderTemplate } from '../../src/config/template/index.js';
-
-function render(source: string, data: unknown = {}): string {
-  return renderTemplate(source, data, { name: 'werf.yaml' });
-}
-
-function renderError(source: string, data: unknown = {}): string {
-  try {
-    render(source, data);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as Error).message;
-  }
-  throw new Error(`expected ${JSON.stringify(source)} to fail`);
-}
+import { render, renderErrorMessage } from '../support/template.js';
 
 describe('defaults and flow', () => {
   it('default, empty, coalesce, ternary, all, any', () => {
@@ -30,7 +15,7 @@ describe('defaults and flow', () => {
   });
 
   it('fail stops rendering with its message', () => {
-    expect(renderError('a\n {{ fail "no way" }}')).toBe('werf.yaml:2:2: error calling fail: no way');
+    expect(renderErrorMessage('a\n {{ fail "no way" }}')).toBe('werf.yaml:2:2: error calling fail: no way');
   });
 });
 
@@ -40,7 +25,7 @@ describe('lists', () => {
       '[1 a true] 1 3 [2 3] [1 2]',
     );
     expect(render('{{ first (list) }}|{{ last (list) }}')).toBe('<no value>|<no value>');
-    expect(renderError('{{ first "abc" }}')).toBe('werf.yaml:1:1: error calling first: Cannot find first on type string');
+    expect(renderErrorMessage('{{ first "abc" }}')).toBe('werf.yaml:1:1: error calling first: Cannot find first on type string');
   });
 
   it('append, push, prepend, concat do not modify their input', () => {
@@ -189,7 +174,7 @@ describe('regular expressions', () => {
       'true true true été',
     );
     expect(render('{{ regexQuoteMeta "a.b*c" }}')).toBe('a\\.b\\*c');
-    expect(renderError('{{ regexFind "(" "x" }}')).toMatch(/^werf\.yaml:1:1: error calling regexFind: error parsing regexp \(/);
+    expect(renderErrorMessage('{{ regexFind "(" "x" }}')).toMatch(/^werf\.yaml:1:1: error calling regexFind: error parsing regexp \(/);
   });
 });
 
@@ -199,7 +184,7 @@ describe('numbers', () => {
       '6 0 3 -2 24 3 -3 1 42',
     );
     expect(render('{{ max 1 5 3 }} {{ min 4 2 8 }} {{ biggest 1 9 }}')).toBe('5 2 9');
-    expect(renderError('{{ div 1 0 }}')).toBe('werf.yaml:1:1: error calling div: runtime error: integer divide by zero');
+    expect(renderErrorMessage('{{ div 1 0 }}')).toBe('werf.yaml:1:1: error calling div: runtime error: integer divide by zero');
   });
 
   it('int, int64, float64, atoi', () => {
@@ -249,6 +234,6 @@ describe('JSON', () => {
       '[1 2.5 1e+06] true float64',
     );
     expect(render('{{ fromJson "not json" }}')).toBe('<no value>');
-    expect(renderError('{{ mustFromJson "not json" }}')).toMatch(/^werf\.yaml:1:1: error calling mustFromJson: /);
+    expect(renderErrorMessage('{{ mustFromJson "not json" }}')).toMatch(/^werf\.yaml:1:1: error calling mustFromJson: /);
   });
 });

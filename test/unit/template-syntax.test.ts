@@ -1,21 +1,8 @@
 import { describe, it, expect } from 'vitest';
 
 import { ConfigError } from '../../src/errors.js';
-import { renderTemplate, type TemplateOptions } from '../../src/config/template/index.js';
-
-function render(source: string, data: unknown = {}, options: Partial<TemplateOptions> = {}): string {
-  return renderTemplate(source, data, { name: 'werf.yaml', ...options });
-}
-
-function renderError(source: string, data: unknown = {}, options: Partial<TemplateOptions> = {}): ConfigError {
-  try {
-    render(source, data, options);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return e as ConfigError;
-  }
-  throw new Error(`expected ${JSON.stringify(source)} to fail`);
-}
+import { renderTemplate } from '../../src/config/template/index.js';
+import { render, renderError } from '../support/template.js';
 
 describe('text and actions', () => {
   it('copies text and prints values', () => {
