@@ -7,6 +7,7 @@ import type { ImageConfig } from '../oci/index.js';
 import type { ExpandedInstruction } from './dockerfile/expand.js';
 import { commandLine, healthcheckConfig } from './dockerfile/instructions.js';
 import type { Instruction } from './dockerfile/types.js';
+import { redactUrlsIn } from '../registry/redact.js';
 import { SERVICE_HISTORY_COMMENT } from '../stages/stage-id.js';
 
 /** Every config and history timestamp Slipway writes: fixed, so the same inputs give the same bytes. */
@@ -110,7 +111,8 @@ function shellOf(c: ContainerConfig): string[] {
 
 /** Append a history entry (Docker's format), marking whether the step added a layer. */
 export function addHistory(config: ImageConfig, createdBy: string, emptyLayer: boolean): void {
-  const entry: Record<string, unknown> = { created: BUILD_EPOCH, created_by: createdBy, comment: SERVICE_HISTORY_COMMENT };
+  // The history is published with the image: credentials in a URL (ADD https://user:pass@...) stay out of it.
+  const entry: Record<string, unknown> = { created: BUILD_EPOCH, created_by: redactUrlsIn(createdBy), comment: SERVICE_HISTORY_COMMENT };
   if (emptyLayer) entry.empty_layer = true;
   config.history = [...(config.history ?? []), entry];
 }

@@ -17,3 +17,8 @@ export function redactUrl(url: string | URL): string {
   }
   return parsed.toString();
 }
+
+/** `text` with the userinfo of every URL in it removed (an `ADD https://user:pass@host/...` line, say). */
+export function redactUrlsIn(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, '$1');
+}

@@ -230,6 +230,11 @@ describe('builder instructions', () => {
     const manifest = await skopeoInspect(`${repo}:${tagOf(good.out, 'app')}`, { raw: true }) as { layers: { digest: string; size: number; mediaType: string }[] };
     expect((await readFileFromImage(store, manifest.layers, 'data.txt'))?.toString()).toBe('downloaded content\n');
     expect(good.out).not.toContain('s3cret-pw');
+    // Nor does the pushed image: its history names the URL without the credentials.
+    const config = await skopeoInspect(`${repo}:${tagOf(good.out, 'app')}`, { config: true }) as { history: { created_by?: string }[] };
+    const history = JSON.stringify(config.history);
+    expect(history).toContain('/private/data.txt');
+    expect(history).not.toContain('s3cret-pw');
     const bad = await build(dir, ['--repo', repo, 'bad']);
     expect(bad.code, bad.out).toBe(1);
     expect(bad.out).toMatch(/^Error: bad\.Dockerfile:2: ADD .*checksum mismatch/m);
