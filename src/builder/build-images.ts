@@ -13,6 +13,7 @@ import { multiplatformDigestOf, publishImageMetadata, type StagesStorage } from 
 import { slipwayHome } from '../stages/home.js';
 import { LayerDirs } from './run/layer-dirs.js';
 import { makeScratchDir } from './scratch-dirs.js';
+import { proxySettingsFromEnv } from '../registry/proxy.js';
 import { StageNotBuiltError, buildDockerfileImage, type BuildLog, type PlatformImage } from './build-image.js';
 import { findOciRuntime, type OciRuntime } from './run/oci-runtime.js';
 
@@ -143,7 +144,7 @@ async function buildOne(options: BuildImagesOptions, image: WerfImage, dependenc
   const services = {
     requireBuilt: options.requireBuilt ?? false,
     client: options.client, storage: options.storage, files: options.files, project: options.config.project,
-    version: options.version, tmpDir, log: options.log,
+    version: options.version, tmpDir, log: options.log, proxy: proxySettingsFromEnv(options.env ?? process.env),
     run: {
       layers, cacheMountDir: join(runHome(options), 'cache', options.config.project), secretEnv: options.env ?? process.env, runtime,
       ...(options.signal ? { signal: options.signal } : {}), ...runTimeout(options),

@@ -12,6 +12,7 @@ import type { StageMetaState } from './image-config.js';
 import type { BuiltLayer } from './layer/types.js';
 import type { LayerDirs } from './run/layer-dirs.js';
 import type { OciRuntime } from './run/oci-runtime.js';
+import type { ProxySettings } from '../registry/proxy.js';
 
 export interface BuildServices {
   /** `--require-built-images`: fail instead of building a missing stage. */
@@ -23,6 +24,8 @@ export interface BuildServices {
   version: string;
   tmpDir: string;
   log: BuildLog;
+  /** The proxies ADD downloads go through (the command's environment, curl's rules). */
+  proxy: ProxySettings;
   /** What RUN needs on this machine: the layer cache, cache-mount storage, where `env` secrets are read. */
   run: {
     layers: LayerDirs;

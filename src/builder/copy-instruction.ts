@@ -11,7 +11,9 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BuildError } from '../errors.js';
 import type { Descriptor } from '../oci/index.js';
+import { proxyDispatcher, type ProxySettings } from '../registry/proxy.js';
 import { redactUrl } from '../registry/redact.js';
+import { fetch } from 'undici';
 import type { ImageStore } from '../store/image-store.js';
 import { resolveImage, baseIdentity } from './base-image.js';
 import type { InstructionEnvironment, PreparedLayer, StageState } from './build-state.js';
@@ -236,7 +238,7 @@ export class CopyInstruction {
   /** ADD of a URL: downloaded to a temp file (its digest enters the stage digest), verified against --checksum when given. */
   private async download(url: string, instruction: ExpandedInstruction, where: string): Promise<{ path: string; digest: string; size: number }> {
     const expected = typeof instruction.flags.checksum === 'string' && instruction.flags.checksum !== '' ? instruction.flags.checksum : undefined;
-    const file = await downloadTo(url, this.env.services.tmpDir, where);
+    const file = await downloadTo(url, this.env.services.tmpDir, this.env.services.proxy, where);
     if (expected !== undefined && file.digest !== expected) {
       await rm(file.path, { force: true });
       throw new BuildError(`${where}: ADD ${redactUrl(url)}: checksum mismatch, expected ${expected} but the download hashes to ${file.digest}`);
@@ -339,7 +341,7 @@ function isUrl(path: string): boolean {
 }
 
 /** Download to a temp file, hashing on the way; the URL is not logged with credentials. */
-async function downloadTo(url: string, tmpDir: string, where: string): Promise<{ path: string; digest: string; size: number }> {
+async function downloadTo(url: string, tmpDir: string, proxy: ProxySettings, where: string): Promise<{ path: string; digest: string; size: number }> {
   // fetch() refuses a URL with userinfo (and its message quotes the URL, password included): the
   // credentials go in a Basic Authorization header, as Docker sends them, and never into a message.
   const parsed = new URL(url);
@@ -351,7 +353,9 @@ async function downloadTo(url: string, tmpDir: string, where: string): Promise<{
     parsed.password = '';
   }
   const scrub = (text: string): string => text.split(url).join(redactUrl(url)).split(parsed.href).join(redactUrl(url));
-  const response = await fetch(parsed, { redirect: 'follow', headers }).catch((error: unknown) => {
+  // Behind a proxy as curl would be: http_proxy/https_proxy/no_proxy of the environment (registry/proxy.ts).
+  const dispatcher = proxyDispatcher(parsed, proxy);
+  const response = await fetch(parsed, { redirect: 'follow', headers, ...(dispatcher ? { dispatcher } : {}) }).catch((error: unknown) => {
     throw new BuildError(`${where}: ADD ${redactUrl(url)}: ${scrub((error as Error).message)}`);
   });
   if (!response.ok || response.body === null) {

@@ -7,6 +7,8 @@
 //     Go and undici also accept, `host:port` for one port). Nothing else is special: loopback addresses go
 //     through the proxy unless no_proxy names them, as in curl.
 
+import { ProxyAgent, type Dispatcher } from 'undici';
+
 export interface ProxySettings {
   http?: string;
   https?: string;
@@ -85,4 +87,18 @@ export function describeProxy(proxy: string): string {
   } catch {
     return '(an unparsable proxy URL)';
   }
+}
+
+const agents = new Map<string, ProxyAgent>();
+
+/** A dispatcher through the proxy `settings` name for `url` (shared per proxy), or undefined to connect directly. */
+export function proxyDispatcher(url: URL, settings: ProxySettings): Dispatcher | undefined {
+  const proxy = proxyFor(url, settings);
+  if (proxy === undefined) return undefined;
+  let agent = agents.get(proxy);
+  if (agent === undefined) {
+    agent = new ProxyAgent({ uri: proxy });
+    agents.set(proxy, agent);
+  }
+  return agent;
 }

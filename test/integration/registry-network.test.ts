@@ -2,7 +2,10 @@
 // a frozen registry process (SIGSTOP), a registry that stalls in the middle of a blob, a port nothing listens
 // on, and tinyproxy (Debian's tinyproxy-bin) as the proxy. The proxy rules themselves are unit-tested in
 // test/unit/registry-proxy.test.ts.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,6 +21,13 @@ import { registries } from '../support/registries.js';
 import { findOnPath } from '../support/busybox-base.js';
 
 let work: string;
+const exec = promisify(execFile);
+
+async function commitAll(dir: string): Promise<void> {
+  await exec('git', ['init', '-q'], { cwd: dir });
+  await exec('git', ['-c', 'user.email=t@example.org', '-c', 'user.name=t', 'add', '-A'], { cwd: dir });
+  await exec('git', ['-c', 'user.email=t@example.org', '-c', 'user.name=t', 'commit', '-qm', 'fixture'], { cwd: dir });
+}
 const client = new RegistryClient({ credentials: staticCredentials({}) });
 
 beforeAll(async () => {
@@ -135,6 +145,26 @@ describe('an HTTP proxy (tinyproxy)', () => {
     });
     expect(direct.code, direct.out).toBe(0);
     expect((await proxied()).slice(mark)).not.toContain(plain.host);
+  }, 60_000);
+
+  it('carries the downloads of ADD <url> too', async () => {
+    const server = createServer((_req, res) => res.end('through the proxy\n'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/file.txt`;
+    try {
+      const project = await mkdtemp(join(work, 'add-project-'));
+      await writeFile(join(project, 'werf.yaml'), 'project: proxied\nconfigVersion: 1\n---\nimage: app\ndockerfile: Dockerfile\n');
+      await writeFile(join(project, 'Dockerfile'), `FROM scratch\nADD ${url} /file.txt\n`);
+      await commitAll(project);
+      const mark = (await proxied()).length;
+      const result = await runSlipway(['build', '--dir', project, '--repo', `${registries().plain.host}/${uniqueRepo('net/add-proxy')}`], {
+        http_proxy: `http://127.0.0.1:${proxyPort}`, SLIPWAY_HOME: join(project, '.home'),
+      });
+      expect(result.code, result.out).toBe(0);
+      expect((await proxied()).slice(mark)).toContain(`127.0.0.1:${(server.address() as AddressInfo).port}`);
+    } finally {
+      server.close();
+    }
   }, 60_000);
 
   it('names the proxy when it cannot be reached', async () => {
