@@ -24,8 +24,8 @@ import {
   isEnvAllowed,
   openProjectFilesWithGiterminism,
   type GiterminismConfig,
-} from './giterminism.js';
-import { ProjectFileError, type CommitInfo, type ProjectFiles } from './project-files.js';
+} from '../project/giterminism.js';
+import { ProjectFileError, type CommitInfo, type ProjectFiles } from '../project/project-files.js';
 import { parseWerfConfig, type ConfigInspector } from './schema.js';
 import { renderTemplate } from './template/index.js';
 import type { WerfConfig } from './werf-config.js';

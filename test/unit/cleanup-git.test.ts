@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readGitReferences } from '../../src/cleanup/cleanup.js';
-import { listReferences, revList } from '../../src/config/git.js';
+import { listReferences, revList } from '../../src/project/git.js';
 
 const dirs: string[] = [];
 afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });

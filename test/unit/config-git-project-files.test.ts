@@ -14,8 +14,8 @@ import {
   uncommittedFilesError,
   type OpenProjectFilesOptions,
   type ProjectFileErrorReason,
-} from '../../src/config/project-files.js';
-import type { GiterminismConfig } from '../../src/config/giterminism.js';
+} from '../../src/project/project-files.js';
+import type { GiterminismConfig } from '../../src/project/giterminism.js';
 
 const cleanups: string[] = [];
 afterEach(() => {

@@ -14,7 +14,7 @@ import {
   readBlob,
   readBlobs,
   statusOf,
-} from '../../src/config/git.js';
+} from '../../src/project/git.js';
 
 const cleanups: string[] = [];
 afterEach(() => {

@@ -20,8 +20,8 @@ import {
   openProjectFilesWithGiterminism,
   parseGiterminismConfig,
   type GiterminismConfig,
-} from '../../src/config/giterminism.js';
-import { openProjectFiles, ProjectFileError } from '../../src/config/project-files.js';
+} from '../../src/project/giterminism.js';
+import { openProjectFiles, ProjectFileError } from '../../src/project/project-files.js';
 
 const cleanups: string[] = [];
 afterEach(() => {
