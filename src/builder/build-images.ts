@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { BuildError } from '../errors.js';
 import { MediaType, encodeManifest, formatPlatform, parsePlatform, type Descriptor, type Platform } from '../oci/index.js';
-import type { ProjectFiles } from '../project/project-files.js';
+import type { ProjectFiles } from '../project/index.js';
 import { imageLogName, resolveDependencyOrder, type WerfConfig, type WerfImage } from '../config/index.js';
 import type { RegistryClient } from '../registry/client.js';
 import { multiplatformDigestOf, publishImageMetadata, type StagesStorage } from '../stages/index.js';

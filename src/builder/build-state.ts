@@ -1,7 +1,7 @@
 // What the parts of the builder share: the services a build runs with, and the state of
 // the image being assembled in one Dockerfile stage.
 
-import type { ProjectFiles } from '../project/project-files.js';
+import type { ProjectFiles } from '../project/index.js';
 import type { Descriptor, ImageConfig, Platform } from '../oci/index.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { StageDescriptor, StagesStorage } from '../stages/index.js';

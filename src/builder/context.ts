@@ -7,7 +7,7 @@ import { posix } from 'node:path';
 import type { Ignore } from '@balena/dockerignore';
 import { BuildError } from '../errors.js';
 import { BadPatternError, match } from '../go/filepath.js';
-import type { ProjectFile, ProjectFiles } from '../project/project-files.js';
+import type { ProjectFile, ProjectFiles } from '../project/index.js';
 
 export interface BuildContext {
   readonly project: ProjectFiles;

@@ -7,7 +7,7 @@
 
 import { readFile, stat } from 'node:fs/promises';
 import type { CleanupKeepPolicy } from '../config/werf-config.js';
-import { fetchOriginBranchesAndTags, isShallowRepository, listReferences, originUrl, revList } from '../project/git.js';
+import { fetchOriginBranchesAndTags, isShallowRepository, listReferences, originUrl, revList } from '../project/index.js';
 import { ConfigError, NotFoundError, RegistryError, UsageError } from '../errors.js';
 import type { ImageStore } from '../store/image-store.js';
 import { OciLayoutStore } from '../store/oci-layout-store.js';

@@ -19,7 +19,7 @@
 //   Records. For each stage kept, the record of the commit it was kept through (its newest commit on that
 //   reference) is a "hit"; the image's other records are not needed by git any more (plan.ts deletes them).
 
-import { compileNameOrRegexValue } from '../config/regex-value.js';
+import { compileNameOrRegexValue } from '../text/regex-value.js';
 import type { CleanupKeepPolicy, CleanupLimit, ReferenceMatcher } from '../config/werf-config.js';
 
 export interface GitCommit {

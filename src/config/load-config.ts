@@ -24,8 +24,10 @@ import {
   isEnvAllowed,
   openProjectFilesWithGiterminism,
   type GiterminismConfig,
-} from '../project/giterminism.js';
-import { ProjectFileError, type CommitInfo, type ProjectFiles } from '../project/project-files.js';
+  ProjectFileError,
+  type CommitInfo,
+  type ProjectFiles,
+} from '../project/index.js';
 import { parseWerfConfig, type ConfigInspector } from './schema.js';
 import { renderTemplate } from './template/index.js';
 import type { WerfConfig } from './werf-config.js';

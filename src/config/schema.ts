@@ -22,7 +22,7 @@ import { posix } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { parseDuration } from '../go/time.js';
-import { compileNameOrRegexValue, isRegexValue } from './regex-value.js';
+import { compileNameOrRegexValue, isRegexValue } from '../text/regex-value.js';
 import {
   DEPENDENCY_IMPORT_TYPES,
   imageLogName,

@@ -6,18 +6,14 @@
 // (https://werf.io/docs/v3/schemas/werf-giterminism.json), which forbids unknown keys; so do we, naming the key.
 //
 // The inspect* functions are werf's inspector checks (pkg/giterminism_manager/inspector) with its messages.
+// Reading the file through the project's files is open.ts's (loadGiterminismConfig).
 
 import { parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
-import { compileRegexValue, isRegexValue } from './regex-value.js';
-import {
-  compilePathMatcher,
-  GITERMINISM_DOCS_URL,
-  openProjectFiles,
-  ProjectFileError,
-  type OpenProjectFilesOptions,
-  type ProjectFiles,
-} from './project-files.js';
+import { compileRegexValue, isRegexValue } from '../text/regex-value.js';
+import { compilePathMatcher } from './globs.js';
+
+export const GITERMINISM_DOCS_URL = 'https://werf.io/docs/latest/usage/project_configuration/giterminism.html';
 
 export const DEFAULT_GITERMINISM_CONFIG_PATH = 'werf-giterminism.yaml';
 
@@ -185,45 +181,6 @@ function pruneNulls(value: Record<string, unknown>): Record<string, unknown> {
     out[key] = isPlainObject(child) ? pruneNulls(child) : child;
   }
   return out;
-}
-
-/**
- * Reads werf-giterminism.yaml (or `path`, relative to the project directory) through giterminism: from
- * the commit, and an uncommitted or untracked copy is an error. Absent everywhere: no relaxations.
- * Given a directory, opens it as a project first (default, commit source).
- */
-export function loadGiterminismConfig(
-  filesOrDir: ProjectFiles | string,
-  path: string = DEFAULT_GITERMINISM_CONFIG_PATH,
-): GiterminismConfig {
-  const files = typeof filesOrDir === 'string' ? openProjectFiles({ projectDir: filesOrDir }) : filesOrDir;
-  let data: Buffer;
-  try {
-    data = files.readFile(path, 'giterminism');
-  } catch (error) {
-    if (error instanceof ProjectFileError && error.reason === 'not-found') return EMPTY_GITERMINISM_CONFIG;
-    if (error instanceof ConfigError) {
-      throw new ConfigError(`unable to read werf giterminism config: ${error.message}`, {
-        cause: error,
-        ...(error.hint === undefined ? {} : { hint: error.hint }),
-      });
-    }
-    throw error;
-  }
-  return parseGiterminismConfig(data.toString('utf8'), path);
-}
-
-/**
- * Opens the project files, reads werf-giterminism.yaml through them, and returns the files with those
- * allowances in effect (git is read once).
- */
-export function openProjectFilesWithGiterminism(
-  options: Omit<OpenProjectFilesOptions, 'giterminism'> & { giterminismConfigPath?: string },
-): ProjectFiles {
-  const { giterminismConfigPath, ...rest } = options;
-  const base = openProjectFiles(rest);
-  const config = loadGiterminismConfig(base, giterminismConfigPath || DEFAULT_GITERMINISM_CONFIG_PATH);
-  return base.withGiterminism(config);
 }
 
 // ---------------------------------------------------------------------------------------------------------

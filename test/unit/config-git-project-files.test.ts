@@ -12,10 +12,10 @@ import {
   openProjectFiles,
   ProjectFileError,
   uncommittedFilesError,
+  type GiterminismConfig,
   type OpenProjectFilesOptions,
   type ProjectFileErrorReason,
-} from '../../src/project/project-files.js';
-import type { GiterminismConfig } from '../../src/project/giterminism.js';
+} from '../../src/project/index.js';
 
 const cleanups: string[] = [];
 afterEach(() => {

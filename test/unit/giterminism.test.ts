@@ -17,11 +17,12 @@ import {
   isAllowedPath,
   isEnvAllowed,
   loadGiterminismConfig,
+  openProjectFiles,
   openProjectFilesWithGiterminism,
   parseGiterminismConfig,
+  ProjectFileError,
   type GiterminismConfig,
-} from '../../src/project/giterminism.js';
-import { openProjectFiles, ProjectFileError } from '../../src/project/project-files.js';
+} from '../../src/project/index.js';
 
 const cleanups: string[] = [];
 afterEach(() => {

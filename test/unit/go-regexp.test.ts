@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compile, compileAnchored, quoteMeta, RegexpSyntaxError } from '../../src/go/regexp.js';
-import { compileNameOrRegexValue, compileRegexValue, isRegexValue } from '../../src/config/regex-value.js';
+import { compileNameOrRegexValue, compileRegexValue, isRegexValue } from '../../src/text/regex-value.js';
 
 describe('regexp.Compile', () => {
   it('gives a RegExp whose test() keeps no state', () => {

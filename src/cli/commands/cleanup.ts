@@ -4,7 +4,7 @@
 
 import { cleanupNeedsGitError, prepareGitHistory, runCleanup, readGitReferences, readKeepList, type CleanupResult, type PlannedTag } from '../../cleanup/index.js';
 import { loadProject, type LoadedProject, type LoadWerfConfigOptions } from '../../config/load-config.js';
-import { NoGitWorkTreeError } from '../../project/project-files.js';
+import { NoGitWorkTreeError } from '../../project/index.js';
 import { openStagesStorage } from '../../stages/index.js';
 import { defineCommand, type CliIo } from '../command.js';
 import type { Logger } from '../log.js';
