@@ -44,7 +44,7 @@ export {
   type ConfigIssue,
   type ParseWerfConfigOptions,
   type RawDocument,
-} from './schema.js';
+} from './schema/index.js';
 export {
   configInspector,
   DEFAULT_CONFIG_PATHS,

@@ -28,7 +28,7 @@ import {
   type CommitInfo,
   type ProjectFiles,
 } from '../project/index.js';
-import { parseWerfConfig, type ConfigInspector } from './schema.js';
+import { parseWerfConfig, type ConfigInspector } from './schema/index.js';
 import { renderTemplate } from './template/index.js';
 import type { WerfConfig } from './werf-config.js';
 

@@ -6,7 +6,7 @@ import {
   parseWerfConfig,
   splitDocuments,
   type ParseWerfConfigOptions,
-} from '../../src/config/schema.js';
+} from '../../src/config/schema/index.js';
 import type { DockerfileImage, StapelImage, WerfConfig } from '../../src/config/werf-config.js';
 
 const META = 'project: app\nconfigVersion: 1\n---\n'; // the next document starts on line 4

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError, NotFoundError } from '../../src/errors.js';
-import { parseWerfConfig } from '../../src/config/schema.js';
+import { parseWerfConfig } from '../../src/config/schema/index.js';
 import {
   dependencyLevels,
   parseImagePatterns,
