@@ -1,19 +1,17 @@
 // The git queries cleanup's keep policies use: origin branches and tags with their dates,
 // and `git rev-list` histories; also readGitReferences, which joins them.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readGitReferences } from '../../src/cleanup/cleanup.js';
 import { listReferences, revList } from '../../src/project/git.js';
+import { removeTempDirs, tempDir } from '../support/git-repo.js';
 
-const dirs: string[] = [];
-afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+afterAll(removeTempDirs);
 
 function repo(): { dir: string; git: (...args: string[]) => string } {
-  const dir = mkdtempSync(join(tmpdir(), 'slipway-cleanup-git-'));
-  dirs.push(dir);
+  const dir = tempDir('slipway-cleanup-git-');
   const git = (...args: string[]): string => execFileSync('git', ['-c', 'user.email=t@e.org', '-c', 'user.name=t', ...args], { cwd: dir, encoding: 'utf8' }).trim();
   return { dir, git };
 }

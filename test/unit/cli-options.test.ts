@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { UsageError } from '../../src/errors.js';
 import {
   addOptions,
   attributeNameOf,
@@ -12,21 +11,12 @@ import {
   slipwayEnvNameOf,
   type OptionTable,
 } from '../../src/cli/options.js';
+import { usageErrorOf } from '../support/errors.js';
 
 const all = pickOptions(Object.keys(OPTIONS) as (keyof typeof OPTIONS)[]);
 
 function resolveAll(cli: Record<string, unknown>, env: Record<string, string>) {
   return resolveOptions(all, cli, env);
-}
-
-function usageErrorOf(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(UsageError);
-    return error as UsageError;
-  }
-  throw new Error('expected a UsageError');
 }
 
 describe('the option table', () => {

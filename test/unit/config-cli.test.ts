@@ -1,39 +1,18 @@
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CliRuntime } from '../../src/cli/command.js';
 import { runCli } from '../../src/cli/program.js';
+import { makeRepo, removeTempDirs } from '../support/git-repo.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/werf/', import.meta.url));
 
-const cleanups: string[] = [];
-afterEach(() => {
-  for (const dir of cleanups.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function git(dir: string, ...args: string[]): void {
-  execFileSync('git', args, { cwd: dir, encoding: 'utf8' });
-}
+afterEach(removeTempDirs);
 
 /** A committed git repository with a copy of a fixture (and extra files). */
 function repo(fixture: string | undefined, files: Record<string, string> = {}): string {
-  const dir = realpathSync(mkdtempSync(path.join(tmpdir(), 'slipway-config-cli-')));
-  cleanups.push(dir);
-  if (fixture !== undefined) cpSync(path.join(FIXTURES, fixture), dir, { recursive: true });
-  for (const [rel, content] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-    writeFileSync(path.join(dir, rel), content);
-  }
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'config', 'user.email', 'test@example.com');
-  git(dir, 'config', 'user.name', 'Test');
-  git(dir, 'config', 'commit.gpgsign', 'false');
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '--no-verify', '-m', 'commit');
-  return dir;
+  return makeRepo(files, { prefix: 'slipway-config-cli-', ...(fixture === undefined ? {} : { fixture: path.join(FIXTURES, fixture) }) });
 }
 
 async function run(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -1,6 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,66 +14,17 @@ import {
   type OpenProjectFilesOptions,
   type ProjectFileErrorReason,
 } from '../../src/project/index.js';
+import { errorOf } from '../support/errors.js';
+import { commitAll, git, makeRepo, removeTempDirs, tempDir, writeFiles } from '../support/git-repo.js';
 
-const cleanups: string[] = [];
-afterEach(() => {
-  for (const dir of cleanups.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = realpathSync(mkdtempSync(path.join(tmpdir(), 'slipway-pf-')));
-  cleanups.push(dir);
-  return dir;
-}
-
-function git(dir: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd: dir, encoding: 'utf8' });
-}
-
-function makeRepo(files: Record<string, string> = {}): string {
-  const dir = tempDir();
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'config', 'user.email', 'test@example.com');
-  git(dir, 'config', 'user.name', 'Test');
-  git(dir, 'config', 'commit.gpgsign', 'false');
-  git(dir, 'config', 'core.autocrlf', 'false');
-  if (Object.keys(files).length > 0) {
-    writeFiles(dir, files);
-    commitAll(dir);
-  }
-  return dir;
-}
-
-function writeFiles(dir: string, files: Record<string, string>): void {
-  for (const [rel, content] of Object.entries(files)) {
-    const file = path.join(dir, rel);
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, content);
-  }
-}
-
-function commitAll(dir: string): void {
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '--no-verify', '-m', 'commit');
-}
+afterEach(removeTempDirs);
 
 function open(projectDir: string, options: Partial<OpenProjectFilesOptions> = {}) {
   return openProjectFiles({ projectDir, ...options });
 }
 
-function errorOf(fn: () => unknown): ProjectFileError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProjectFileError);
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ProjectFileError;
-  }
-  throw new Error('expected a ProjectFileError');
-}
-
 function expectReason(fn: () => unknown, reason: ProjectFileErrorReason, message?: string | RegExp): ProjectFileError {
-  const error = errorOf(fn);
+  const error = errorOf(ProjectFileError, fn);
   expect(error.reason).toBe(reason);
   if (typeof message === 'string') expect(error.message).toBe(message);
   else if (message) expect(error.message).toMatch(message);

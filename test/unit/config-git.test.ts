@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,42 +14,9 @@ import {
   readBlobs,
   statusOf,
 } from '../../src/project/git.js';
+import { commitAll, git, makeRepo, removeTempDirs, tempDir, write } from '../support/git-repo.js';
 
-const cleanups: string[] = [];
-afterEach(() => {
-  for (const dir of cleanups.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = realpathSync(mkdtempSync(path.join(tmpdir(), 'slipway-git-')));
-  cleanups.push(dir);
-  return dir;
-}
-
-function git(dir: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, GIT_DIR: undefined } });
-}
-
-function makeRepo(): string {
-  const dir = tempDir();
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'config', 'user.email', 'test@example.com');
-  git(dir, 'config', 'user.name', 'Test');
-  git(dir, 'config', 'commit.gpgsign', 'false');
-  git(dir, 'config', 'core.autocrlf', 'false');
-  return dir;
-}
-
-function write(dir: string, rel: string, content: string | Buffer): void {
-  const file = path.join(dir, rel);
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, content);
-}
-
-function commitAll(dir: string, message = 'commit'): void {
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '--no-verify', '-m', message);
-}
+afterEach(removeTempDirs);
 
 describe('findWorkTree', () => {
   it('finds the top of the work tree from a subdirectory', () => {

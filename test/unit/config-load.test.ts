@@ -1,6 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,44 +13,23 @@ import {
   type StapelImage,
   type WerfConfig,
 } from '../../src/config/index.js';
+import { configErrorOf } from '../support/errors.js';
+import { gitWith, makeRepo, removeTempDirs, tempDir } from '../support/git-repo.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/werf/', import.meta.url));
 const COMMIT_DATE = '2024-05-01T12:34:56+02:00';
 
-const cleanups: string[] = [];
-afterEach(() => {
-  for (const dir of cleanups.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+afterEach(removeTempDirs);
+
+const COMMIT_DATES = { GIT_AUTHOR_DATE: COMMIT_DATE, GIT_COMMITTER_DATE: COMMIT_DATE };
 
 function git(dir: string, ...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd: dir,
-    encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_DATE: COMMIT_DATE, GIT_COMMITTER_DATE: COMMIT_DATE },
-  });
-}
-
-function writeFiles(dir: string, files: Record<string, string>): void {
-  for (const [rel, content] of Object.entries(files)) {
-    const file = path.join(dir, rel);
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, content);
-  }
+  return gitWith(COMMIT_DATES, dir, ...args);
 }
 
 /** A committed git repository holding `files` (and a copy of a fixture directory, when given). */
 function repo(files: Record<string, string>, fixture?: string): string {
-  const dir = realpathSync(mkdtempSync(path.join(tmpdir(), 'slipway-config-')));
-  cleanups.push(dir);
-  if (fixture !== undefined) cpSync(path.join(FIXTURES, fixture), dir, { recursive: true });
-  writeFiles(dir, files);
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'config', 'user.email', 'test@example.com');
-  git(dir, 'config', 'user.name', 'Test');
-  git(dir, 'config', 'commit.gpgsign', 'false');
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '--no-verify', '-m', 'commit');
-  return dir;
+  return makeRepo(files, { prefix: 'slipway-config-', env: COMMIT_DATES, ...(fixture === undefined ? {} : { fixture: path.join(FIXTURES, fixture) }) });
 }
 
 function load(dir: string, options: Omit<LoadWerfConfigOptions, 'dir'> = {}): WerfConfig {
@@ -60,13 +37,7 @@ function load(dir: string, options: Omit<LoadWerfConfigOptions, 'dir'> = {}): We
 }
 
 function loadError(dir: string, options: Omit<LoadWerfConfigOptions, 'dir'> = {}): ConfigError {
-  try {
-    load(dir, options);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected loading to fail');
+  return configErrorOf(() => load(dir, options));
 }
 
 const META = 'project: app\nconfigVersion: 1\n---\n';
@@ -316,8 +287,7 @@ describe('loadWerfConfig: files, options and overrides', () => {
   });
 
   it('needs a git work tree unless --dev or --loose-giterminism', () => {
-    const dir = realpathSync(mkdtempSync(path.join(tmpdir(), 'slipway-nogit-')));
-    cleanups.push(dir);
+    const dir = tempDir('slipway-nogit-');
     cpSync(path.join(FIXTURES, 'minimal'), dir, { recursive: true });
     expect(loadError(dir).message).toContain('git work tree');
     expect(load(dir, { looseGiterminism: true }).images[0]?.name).toBe('myapp');

@@ -3,7 +3,7 @@ import { heredocText, parseDockerfile, parseInstruction } from '../../src/builde
 import { DockerfileError } from '../../src/builder/dockerfile/errors.js';
 import { commandLine, healthcheckConfig, keyValuePairs } from '../../src/builder/dockerfile/instructions.js';
 import type { Instruction } from '../../src/builder/dockerfile/types.js';
-import { BuildError } from '../../src/errors.js';
+import { errorOf } from '../support/errors.js';
 
 /** The instructions of a one-stage Dockerfile after `FROM scratch`. */
 function body(text: string): Instruction[] {
@@ -21,14 +21,7 @@ function shape(i: Instruction): Pick<Instruction, 'keyword' | 'flags' | 'args' |
 }
 
 function parseError(text: string, file = 'Dockerfile'): DockerfileError {
-  try {
-    parseDockerfile(text, file);
-  } catch (err) {
-    expect(err).toBeInstanceOf(DockerfileError);
-    expect(err).toBeInstanceOf(BuildError);
-    return err as DockerfileError;
-  }
-  throw new Error('expected a DockerfileError');
+  return errorOf(DockerfileError, () => parseDockerfile(text, file));
 }
 
 describe('parseDockerfile: instruction forms', () => {

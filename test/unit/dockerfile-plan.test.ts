@@ -5,7 +5,7 @@ import { ArgEnvScope } from '../../src/builder/dockerfile/scope.js';
 import { createStageScope, planStages, platformArgs, resolveMetaArgs, type PlanOptions, type StagePlan } from '../../src/builder/dockerfile/plan.js';
 import { DockerfileError } from '../../src/builder/dockerfile/errors.js';
 import type { Dockerfile } from '../../src/builder/dockerfile/types.js';
-import { BuildError } from '../../src/errors.js';
+import { errorOf } from '../support/errors.js';
 
 const amd64 = { os: 'linux', architecture: 'amd64' };
 const arm64 = { os: 'linux', architecture: 'arm64' };
@@ -15,14 +15,7 @@ function plan(text: string, options: Partial<PlanOptions> = {}): StagePlan {
 }
 
 function planError(text: string, options: Partial<PlanOptions> = {}): DockerfileError {
-  try {
-    plan(text, options);
-  } catch (err) {
-    expect(err).toBeInstanceOf(DockerfileError);
-    expect(err).toBeInstanceOf(BuildError);
-    return err as DockerfileError;
-  }
-  throw new Error('expected a DockerfileError');
+  return errorOf(DockerfileError, () => plan(text, options));
 }
 
 /** Applies every instruction of stage `index` with a fresh scope; returns the scope and the expanded args. */

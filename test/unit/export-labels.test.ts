@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/errors.js';
 import { quote } from '../../src/go/strconv.js';
 import { OPTIONS, pickOptions, resolveOptions } from '../../src/cli/options.js';
 import {
@@ -9,6 +8,7 @@ import {
   parseAddLabels,
   parseAnnotations,
 } from '../../src/export/labels.js';
+import { usageErrorOf } from '../support/errors.js';
 
 // The CLI resolves `--add-label` and `--add-label-separator` (flags and environment) through the option table and
 // passes the values to src/export; these read them the same way.
@@ -18,16 +18,6 @@ function addLabelEnvValues(env: Record<string, string>): string[] {
 
 function separatorFrom(flagValue: string | undefined, env: Record<string, string>): string {
   return resolveOptions(pickOptions(['addLabelSeparator']), flagValue === undefined ? {} : { addLabelSeparator: flagValue }, env).addLabelSeparator;
-}
-
-function usageErrorOf(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(UsageError);
-    return error as UsageError;
-  }
-  throw new Error('expected a UsageError');
 }
 
 describe('parseAddLabels (cmd/werf/export/export.go)', () => {

@@ -15,23 +15,14 @@ import {
   validateTagTemplates,
 } from '../../src/export/tag-template.js';
 import { dockerTag } from '../../src/text/slug.js';
+import { errorOf } from '../support/errors.js';
 
 const C = '2604b86b2c7a1c6d19c62601aadb19e7d5c6bb8f17bc2bf26a390ea7-1611836746968';
 const MULTI = '27b6a44a7433422f2a73365a09a64f08bab8f8ffa6b9e06ce4ae34af';
 const STAGES = { registry: 'reg.example.com', repository: 'proj/stages' };
 
-function errorOf(fn: () => unknown): SlipwayError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SlipwayError);
-    return error as SlipwayError;
-  }
-  throw new Error('expected an error');
-}
-
 function messageOf(fn: () => unknown): string {
-  return errorOf(fn).message;
+  return errorOf(SlipwayError, fn).message;
 }
 
 describe('parseTagTemplate', () => {
@@ -77,7 +68,7 @@ describe('parseTagTemplate', () => {
     ['reg.io/x:%- -%', 'template: --tag:1: missing value for command'],
     ['a\nb:%foo%', 'template: --tag:2: function "foo" not defined'],
   ])('rejects %j: %s', (raw, reason) => {
-    const error = errorOf(() => parseTagTemplate(raw));
+    const error = errorOf(SlipwayError, () => parseTagTemplate(raw));
     expect(error).toBeInstanceOf(UsageError);
     expect(error.message).toBe(`invalid tag template ${JSON.stringify(raw)}: ${reason}`);
   });
@@ -154,7 +145,7 @@ describe('parseDestination and renderDestination', () => {
     ['oci:out:bad tag', 'could not parse reference: oci:out:bad tag: tag "bad tag" must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}'],
     ['oci-archive::v1', 'could not parse reference: oci-archive::v1: write oci-archive:FILE[:TAG]'],
   ])('rejects %j', (text, message) => {
-    const error = errorOf(() => parseDestination(text));
+    const error = errorOf(SlipwayError, () => parseDestination(text));
     expect(error).toBeInstanceOf(InvalidInputError);
     expect(error.message).toBe(message);
   });
@@ -168,7 +159,7 @@ describe('parseDestination and renderDestination', () => {
     expect(destinationFor('docker.io/org/app:%image%-%image_content_based_tag%', 'web', MULTI)).toBe(`index.docker.io/org/app:web-${MULTI}`);
     expect(dockerTag('a/b')).toMatch(/^a-b-[0-9a-f]{1,8}$/);
     expect(destinationFor(parseTagTemplate('oci:out:%image_safe_slug%'), 'a/b', C)).toBe(`oci:out:${dockerTag('a/b')}`);
-    const error = errorOf(() => renderDestination('reg.io/%image%:v', 'Upper', C));
+    const error = errorOf(SlipwayError, () => renderDestination('reg.io/%image%:v', 'Upper', C));
     expect(error).toBeInstanceOf(UsageError);
     expect(error.message).toBe(
       'invalid tag template "reg.io/%image%:v": could not parse reference: reg.io/Upper:v: repository "Upper" must be lowercase (component "Upper")',
@@ -200,7 +191,7 @@ describe('validateTagTemplates', () => {
   });
 
   it('rejects uppercase in the repository part (§2.4)', () => {
-    const error = errorOf(() => validateTagTemplates(['reg.example.com/proj/%image%:latest'], ['backend', 'Frontend_App']));
+    const error = errorOf(SlipwayError, () => validateTagTemplates(['reg.example.com/proj/%image%:latest'], ['backend', 'Frontend_App']));
     expect(error).toBeInstanceOf(UsageError);
     expect(error.message).toBe(
       'invalid tag template "reg.example.com/proj/%image%:latest": could not parse reference: reg.example.com/proj/Frontend_App:latest: ' +
@@ -220,7 +211,7 @@ describe('validateTagTemplates', () => {
   });
 
   it('rejects a destination without a registry host once per template, saying to write it', () => {
-    const error = errorOf(() => validateTagTemplates(['myimage:%image%'], ['a', 'b']));
+    const error = errorOf(SlipwayError, () => validateTagTemplates(['myimage:%image%'], ['a', 'b']));
     expect(error).toBeInstanceOf(UsageError);
     expect(error.message).toBe(
       'invalid tag template "myimage:%image%": "myimage:a" names no registry host: export pushes to a registry, which must be ' +
@@ -230,7 +221,7 @@ describe('validateTagTemplates', () => {
   });
 
   it("rejects one destination for several images with werf's message, naming them", () => {
-    const error = errorOf(() => validateTagTemplates(['ghcr.io/org/app:latest'], ['b', 'a']));
+    const error = errorOf(SlipwayError, () => validateTagTemplates(['ghcr.io/org/app:latest'], ['b', 'a']));
     expect(error).toBeInstanceOf(ConflictError);
     expect(error.message).toBe(
       'invalid tag template "ghcr.io/org/app:latest": tag template must contain image name shortcut %image% or %image_slug% ' +
@@ -245,7 +236,7 @@ describe('validateTagTemplates', () => {
 
   it('detects every collision, not only with the first image, in name order', () => {
     // werf would miss this one: a_b and a-b collide, c (possibly first) does not.
-    const error = errorOf(() => validateTagTemplates(['reg.io/x:%image_slug%'], ['c', 'a_b', 'a-b', 'd.e', 'd-e']));
+    const error = errorOf(SlipwayError, () => validateTagTemplates(['reg.io/x:%image_slug%'], ['c', 'a_b', 'a-b', 'd.e', 'd-e']));
     expect(error).toBeInstanceOf(ConflictError);
     expect(error.message).toBe(
       [
@@ -265,7 +256,7 @@ describe('validateTagTemplates', () => {
   });
 
   it('detects different images sent to one destination by different templates', () => {
-    const error = errorOf(() => validateTagTemplates(['reg.io/x:a-%image%', 'reg.io/x:%image%'], ['b', 'a-b']));
+    const error = errorOf(SlipwayError, () => validateTagTemplates(['reg.io/x:a-%image%', 'reg.io/x:%image%'], ['b', 'a-b']));
     expect(error).toBeInstanceOf(ConflictError);
     expect(error.message).toBe(
       'tag templates "reg.io/x:a-%image%" and "reg.io/x:%image%" would export different images ("b" and "a-b") to the same destination "reg.io/x:a-b"',
@@ -275,7 +266,7 @@ describe('validateTagTemplates', () => {
   });
 
   it('refuses to overwrite a stage in the stages repository', () => {
-    const error = errorOf(() => validateTagTemplates(['reg.example.com/proj/stages:%image_content_based_tag%'], ['a'], { stagesRepo: STAGES }));
+    const error = errorOf(SlipwayError, () => validateTagTemplates(['reg.example.com/proj/stages:%image_content_based_tag%'], ['a'], { stagesRepo: STAGES }));
     expect(error).toBeInstanceOf(ConflictError);
     expect(error.message).toBe(
       'invalid tag template "reg.example.com/proj/stages:%image_content_based_tag%": "reg.example.com/proj/stages:%image_content_based_tag%" ' +
@@ -301,7 +292,7 @@ describe('validateTagTemplates', () => {
   });
 
   it('lists every problem of every template in one UsageError', () => {
-    const error = errorOf(() =>
+    const error = errorOf(SlipwayError, () =>
       validateTagTemplates(['reg.io/x:%foo%', 'reg.io/ok:%image%', 'reg.io/%image%:v', 'reg.io/one:v', 'app:%image%'], ['B', 'a']),
     );
     expect(error).toBeInstanceOf(UsageError);
@@ -319,7 +310,7 @@ describe('validateTagTemplates', () => {
   });
 
   it('gives a ConflictError when every problem is a conflict', () => {
-    const error = errorOf(() =>
+    const error = errorOf(SlipwayError, () =>
       validateTagTemplates(['reg.io/one:v', 'reg.io/x:a-%image%', 'reg.io/x:%image%', 'reg.example.com/proj/stages:%image_content_based_tag%'], ['b', 'a-b'], {
         stagesRepo: STAGES,
       }),
