@@ -15,6 +15,7 @@ import { RegistryClient } from '../../src/registry/client.js';
 import { RegistryStore } from '../../src/store/registry-store.js';
 import { uniqueRepo } from '../support/images.js';
 import { registries, skopeoInspect } from '../support/registries.js';
+import { commitAsync } from '../support/git-repo.js';
 
 const run = promisify(execFile);
 const client = new RegistryClient({ credentials: staticCredentials({}) });
@@ -45,10 +46,7 @@ async function project(files: Record<string, string | Buffer>): Promise<string> 
     await mkdir(dirname(join(dir, path)), { recursive: true });
     await writeFile(join(dir, path), content);
   }
-  const git = (...args: string[]) => run('git', ['-c', 'user.email=t@example.org', '-c', 'user.name=t', ...args], { cwd: dir });
-  await git('init', '-q');
-  await git('add', '-A');
-  await git('commit', '-qm', 'fixture');
+  await commitAsync(dir, 'fixture', { init: true });
   return dir;
 }
 

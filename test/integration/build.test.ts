@@ -9,6 +9,7 @@ import { runCli } from '../../src/cli/program.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { uniqueRepo } from '../support/images.js';
 import { pushRandomImage, registries, skopeoInspect } from '../support/registries.js';
+import { gitAsync } from '../support/git-repo.js';
 
 const run = promisify(execFile);
 
@@ -24,14 +25,10 @@ async function slipway(cwd: string, argv: string[], env: Record<string, string> 
   return { code, stdout, stderr };
 }
 
-async function git(cwd: string, ...args: string[]): Promise<void> {
-  await run('git', ['-c', 'user.email=t@example.org', '-c', 'user.name=t', ...args], { cwd });
-}
-
 /** A project of three Dockerfile images: `base` from a registry image, `app` FROM base (a dependency), `tools` from scratch. */
 async function makeProject(baseImage: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'slipway-build-'));
-  await git(dir, 'init', '-q');
+  await gitAsync(dir, 'init', '-q');
   const files: Record<string, string> = {
     'werf.yaml': [
       'project: buildtest', 'configVersion: 1', '---',
@@ -51,8 +48,8 @@ async function makeProject(baseImage: string): Promise<string> {
     await run('mkdir', ['-p', join(dir, path, '..')]);
     await writeFile(join(dir, path), text, { mode: path.endsWith('.sh') ? 0o755 : 0o644 });
   }
-  await git(dir, 'add', '-A');
-  await git(dir, 'commit', '-qm', 'initial');
+  await gitAsync(dir, 'add', '-A');
+  await gitAsync(dir, 'commit', '-qm', 'initial');
   return dir;
 }
 
@@ -123,7 +120,7 @@ describe('slipway build', () => {
     const project = await makeProject(baseRef);
     expect((await slipway(project, ['build', '--repo', repo])).code).toBe(0);
     await writeFile(join(project, 'src/lib/util.sh'), 'util() { echo changed; }\n');
-    await git(project, 'commit', '-qam', 'change util');
+    await gitAsync(project, 'commit', '-qam', 'change util');
     const second = await slipway(project, ['build', '--repo', repo]);
     expect(second.code, second.stderr).toBe(0);
     const { built, reused } = stageLines(second.stderr);
@@ -170,17 +167,17 @@ describe('slipway build', () => {
   it('reports a Dockerfile error with file and line, and a RUN without a shell in the image', async () => {
     const project = await makeProject(baseRef);
     await writeFile(join(project, 'tools.Dockerfile'), 'FROM scratch\nCOPY missing.txt /x\n');
-    await git(project, 'commit', '-qam', 'break');
+    await gitAsync(project, 'commit', '-qam', 'break');
     const missing = await slipway(project, ['build', 'tools']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^Error: tools\.Dockerfile:2: source "missing\.txt" not found in the build context/m);
     await writeFile(join(project, 'tools.Dockerfile'), 'FROM scratch\n\nRUN echo hi\n');
-    await git(project, 'commit', '-qam', 'run');
+    await gitAsync(project, 'commit', '-qam', 'run');
     const runError = await slipway(project, ['build', 'tools']);
     expect(runError.code).toBe(1);
     expect(runError.stderr).toMatch(/^Error: tools\.Dockerfile:3: RUN: \/bin\/sh does not exist in the image/m);
     await writeFile(join(project, 'tools.Dockerfile'), 'FROM scratch\nCOPYY a b\n');
-    await git(project, 'commit', '-qam', 'typo');
+    await gitAsync(project, 'commit', '-qam', 'typo');
     const typo = await slipway(project, ['build', 'tools']);
     expect(typo.stderr).toMatch(/^Error: tools\.Dockerfile:2:/m);
   });

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { startRegistry, stopChild, type StartedRegistry } from '../setup/registry-process.js';
 import { pushRandomImage, skopeo, skopeoCopy, skopeoInspect } from '../support/registries.js';
+import { gitAsync } from '../support/git-repo.js';
 
 const run = promisify(execFile);
 
@@ -25,10 +26,6 @@ async function slipway(dir: string, argv: string[]): Promise<Result> {
     env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), SLIPWAY_HOME: join(dir, '.git', 'slipway-home') },
   });
   return { code, stdout, stderr };
-}
-
-async function git(dir: string, ...args: string[]): Promise<void> {
-  await run('git', ['-c', 'user.email=t@example.org', '-c', 'user.name=t', ...args], { cwd: dir });
 }
 
 async function write(dir: string, files: Record<string, string>): Promise<void> {
@@ -105,9 +102,9 @@ beforeAll(async () => {
 
   project = await mkdtemp(join(tmpdir(), 'slipway-cleanup-'));
   // cleanup counts origin's branches only (werf's rule): the project has a bare origin and pushes to it.
-  await git(workDir, 'init', '-q', '--bare', 'origin.git');
-  await git(project, 'init', '-q', '-b', 'main');
-  await git(project, 'remote', 'add', 'origin', join(workDir, 'origin.git'));
+  await gitAsync(workDir, 'init', '-q', '--bare', 'origin.git');
+  await gitAsync(project, 'init', '-q', '-b', 'main');
+  await gitAsync(project, 'remote', 'add', 'origin', join(workDir, 'origin.git'));
   await write(project, {
     'werf.yaml': WERF_YAML,
     'app.Dockerfile': 'FROM scratch\nCOPY base.txt /base.txt\nCOPY app.txt /app.txt\nCMD ["/app"]\n',
@@ -116,9 +113,9 @@ beforeAll(async () => {
     'app.txt': `app v1 ${randomBytes(2000).toString('hex')}\n`,
     'tools.txt': 'tools v1\n',
   });
-  await git(project, 'add', '-A');
-  await git(project, 'commit', '-qm', 'A');
-  await git(project, 'push', '-q', 'origin', 'main');
+  await gitAsync(project, 'add', '-A');
+  await gitAsync(project, 'commit', '-qm', 'A');
+  await gitAsync(project, 'push', '-q', 'origin', 'main');
   await build('A');
 
   // An export of app v1 into --repo and into another repository, made while its stages exist; its layers are
@@ -127,20 +124,20 @@ beforeAll(async () => {
   expect(exportV1.code, exportV1.stderr).toBe(0);
 
   await write(project, { 'app.txt': `app v2 ${randomBytes(2000).toString('hex')}\n` });
-  await git(project, 'commit', '-qam', 'B');
-  await git(project, 'push', '-q', 'origin', 'main');
+  await gitAsync(project, 'commit', '-qam', 'B');
+  await gitAsync(project, 'push', '-q', 'origin', 'main');
   await build('B');
 
-  await git(project, 'checkout', '-q', '-b', 'feature');
+  await gitAsync(project, 'checkout', '-q', '-b', 'feature');
   await write(project, { 'tools.txt': 'tools v2\n' });
-  await git(project, 'commit', '-qam', 'C');
-  await git(project, 'push', '-q', 'origin', 'feature');
+  await gitAsync(project, 'commit', '-qam', 'C');
+  await gitAsync(project, 'push', '-q', 'origin', 'feature');
   await build('C');
 
-  await git(project, 'checkout', '-q', 'main');
+  await gitAsync(project, 'checkout', '-q', 'main');
   await write(project, { 'app.txt': `app v3 ${randomBytes(2000).toString('hex')}\n` });
-  await git(project, 'commit', '-qam', 'D');
-  await git(project, 'push', '-q', 'origin', 'main');
+  await gitAsync(project, 'commit', '-qam', 'D');
+  await gitAsync(project, 'push', '-q', 'origin', 'main');
   await build('D');
 
   const exportD = await slipway(project, ['export', '--repo', repo(), '--tag', `${repo()}:exported-%image%`, '--tag', `${registry.host}/${otherRepo}:%image%`]);
@@ -209,13 +206,13 @@ describe('slipway cleanup', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(storedStages(again.stderr)).toEqual([]);
     expect(imageTags(again.stderr)).toEqual(built.D);
-    await git(project, 'checkout', '-q', 'feature');
+    await gitAsync(project, 'checkout', '-q', 'feature');
     try {
       const feature = await slipway(project, ['build', '--repo', repo()]);
       expect(feature.code, feature.stderr).toBe(0);
       expect(storedStages(feature.stderr)).toEqual([]);
     } finally {
-      await git(project, 'checkout', '-q', 'main');
+      await gitAsync(project, 'checkout', '-q', 'main');
     }
   }, 180_000);
 
@@ -232,24 +229,24 @@ describe('without --repo: the local stages storage', () => {
   it('cleanup and purge work on the OCI layout and spare a foreign image under a stage-shaped tag', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'slipway-cleanup-local-'));
     try {
-      await git(workDir, 'init', '-q', '--bare', 'local-origin.git');
-      await git(dir, 'init', '-q', '-b', 'main');
-      await git(dir, 'remote', 'add', 'origin', join(workDir, 'local-origin.git'));
+      await gitAsync(workDir, 'init', '-q', '--bare', 'local-origin.git');
+      await gitAsync(dir, 'init', '-q', '-b', 'main');
+      await gitAsync(dir, 'remote', 'add', 'origin', join(workDir, 'local-origin.git'));
       const werfYaml = 'project: cleanuplocal\nconfigVersion: 1\ncleanup:\n  keepPolicies:\n  - references:\n      branch: main\n    imagesPerReference:\n      last: 2\n---\nimage: one\ndockerfile: one.Dockerfile\n';
       await write(dir, { 'werf.yaml': werfYaml, 'one.Dockerfile': 'FROM scratch\nCOPY one.txt /one.txt\n', 'one.txt': 'v1\n' });
-      await git(dir, 'add', '-A');
-      await git(dir, 'commit', '-qm', 'one');
+      await gitAsync(dir, 'add', '-A');
+      await gitAsync(dir, 'commit', '-qm', 'one');
       const first = await slipway(dir, ['build']);
       expect(first.code, first.stderr).toBe(0);
       const v1 = imageTags(first.stderr).one!;
       await write(dir, { 'one.txt': 'v2\n' });
-      await git(dir, 'commit', '-qam', 'two');
+      await gitAsync(dir, 'commit', '-qam', 'two');
       const second = await slipway(dir, ['build']);
       expect(second.code, second.stderr).toBe(0);
       const v2 = imageTags(second.stderr).one!;
       await write(dir, { 'one.txt': 'v3\n' });
-      await git(dir, 'commit', '-qam', 'three');
-      await git(dir, 'push', '-q', 'origin', 'main');
+      await gitAsync(dir, 'commit', '-qam', 'three');
+      await gitAsync(dir, 'push', '-q', 'origin', 'main');
       const third = await slipway(dir, ['build']);
       expect(third.code, third.stderr).toBe(0);
       const v3 = imageTags(third.stderr).one!;

@@ -9,6 +9,7 @@ import { runCli } from '../../src/cli/program.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { uniqueRepo } from '../support/images.js';
 import { pushRandomImage, registries, skopeoInspect } from '../support/registries.js';
+import { commitAsync } from '../support/git-repo.js';
 
 const run = promisify(execFile);
 
@@ -39,10 +40,7 @@ async function project(): Promise<string> {
     await mkdir(dirname(join(dir, path)), { recursive: true });
     await writeFile(join(dir, path), content);
   }
-  const git = (...args: string[]) => run('git', ['-c', 'user.email=t@example.org', '-c', 'user.name=t', ...args], { cwd: dir });
-  await git('init', '-q');
-  await git('add', '-A');
-  await git('commit', '-qm', 'fixture');
+  await commitAsync(dir, 'fixture', { init: true });
   return dir;
 }
 

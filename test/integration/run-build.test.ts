@@ -1,12 +1,11 @@
 // RUN inside whole builds: mounts (context, another stage, cache, tmpfs, secrets from werf.yaml), networks,
 // what enters the stage digest, and platforms the host cannot run. Images are read back with skopeo + umoci
 // (test/support/image-fs.ts), independently of Slipway's code.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { mountsUnder } from '../support/mounts.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
@@ -14,8 +13,8 @@ import { busyboxBase } from '../support/busybox-base.js';
 import { uniqueRepo } from '../support/images.js';
 import { snapshotImage, type FsSnapshot } from '../support/image-fs.js';
 import { registries } from '../support/registries.js';
+import { commitAsync } from '../support/git-repo.js';
 
-const run = promisify(execFile);
 let base: string;
 const temps: string[] = [];
 beforeAll(async () => {
@@ -37,10 +36,7 @@ async function commit(dir: string, files: Record<string, string>, init = false):
     await mkdir(dirname(join(dir, path)), { recursive: true });
     await writeFile(join(dir, path), content);
   }
-  const git = (...args: string[]) => run('git', ['-c', 'user.email=t@example.org', '-c', 'user.name=t', ...args], { cwd: dir });
-  if (init) await git('init', '-q');
-  await git('add', '-A');
-  await git('commit', '-qm', 'change');
+  await commitAsync(dir, 'change', { init });
 }
 
 async function build(dir: string, repo: string, env: Record<string, string> = {}, extra: string[] = []): Promise<{ code: number; out: string; tag: string | undefined; built: number }> {

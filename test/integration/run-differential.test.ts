@@ -15,11 +15,9 @@
 // Where the builders legitimately differ, the comparison skips exactly those paths, listed with
 // their reasons (BUILDAH_STUBS, and per case), and only while they look as documented; config
 // fields are normalised only where the two formats say the same thing (comparableConfig).
-import { execFile } from 'node:child_process';
 import { chmod, chown, link, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { buildahBuild } from '../support/buildah.js';
@@ -30,8 +28,8 @@ import {
   type FsEntry, type FsSnapshot, type IgnoreRule, type ImageConfig, type RunConfig,
 } from '../support/image-fs.js';
 import { registries } from '../support/registries.js';
+import { commitAsync, gitAsync } from '../support/git-repo.js';
 
-const run = promisify(execFile);
 const CASE_TIMEOUT = 240_000;
 
 let base: string;
@@ -71,10 +69,6 @@ const BUILDAH_STUBS: IgnoreRule[] = [
 
 const WERF_YAML = 'project: x\nconfigVersion: 1\n---\nimage: app\ndockerfile: Dockerfile\n';
 
-async function git(dir: string, ...args: string[]): Promise<void> {
-  await run('git', ['-c', 'user.email=t@example.org', '-c', 'user.name=t', ...args], { cwd: dir });
-}
-
 /** A committed git project: werf.yaml (one image `app` from `Dockerfile`) plus `files`. */
 async function project(files: Record<string, string>, werfYaml = WERF_YAML): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'slipway-run-diff-'));
@@ -83,9 +77,7 @@ async function project(files: Record<string, string>, werfYaml = WERF_YAML): Pro
     await mkdir(dirname(join(dir, path)), { recursive: true });
     await writeFile(join(dir, path), content);
   }
-  await git(dir, 'init', '-q');
-  await git(dir, 'add', '-A');
-  await git(dir, 'commit', '-qm', 'fixture');
+  await commitAsync(dir, 'fixture', { init: true });
   return dir;
 }
 
@@ -873,7 +865,7 @@ describe('RUN, Slipway against buildah', () => {
     expect(firstStages.built.slice(0, copyAt)).toHaveLength(4); // three RUNs and the ENV before it
 
     await writeFile(join(dir, 'app.txt'), 'version 2\n');
-    await git(dir, 'commit', '-qam', 'change app.txt');
+    await gitAsync(dir, 'commit', '-qam', 'change app.txt');
     const second = await slipwayBuild(dir, repo);
     expect(second.code, second.out).toBe(0);
     const secondStages = stageLines(second.out);
