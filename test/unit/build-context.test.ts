@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BuildError } from '../../src/errors.js';
 import { selectFiles, type BuildContext } from '../../src/builder/context.js';
-import type { ProjectFile } from '../../src/config/project-files.js';
+import type { ProjectFile } from '../../src/project/index.js';
 
 function contextOf(paths: string[]): BuildContext {
   const files = new Map(paths.map((path) => [path, { path } as unknown as ProjectFile]));
