@@ -77,3 +77,23 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/** What to do about a system error that comes from the machine (a full disk, a denied write), or undefined. */
+export function systemErrorHint(error: unknown): string | undefined {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  switch (code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'the disk is full: free some space and run again';
+    case 'EACCES':
+    case 'EPERM':
+      return 'no permission: check the owner and mode of the file or directory named';
+    case 'EROFS':
+      return 'the filesystem is read-only: write somewhere else';
+    case 'EMFILE':
+    case 'ENFILE':
+      return 'too many open files: raise the limit (ulimit -n)';
+    default:
+      return undefined;
+  }
+}

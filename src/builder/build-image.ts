@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import pLimit from 'p-limit';
-import { BuildError, SlipwayError } from '../errors.js';
+import { BuildError, SlipwayError, systemErrorHint } from '../errors.js';
 import {
   MediaType, encodeDocument, encodeManifest, formatPlatform, type Descriptor, type ImageConfig, type Platform,
 } from '../oci/index.js';
@@ -375,7 +375,8 @@ function locateError(error: unknown, file: string, where: string): unknown {
     if (!error.message.startsWith(`${file}:`)) error.message = `${where}: ${error.message}`;
     return error;
   }
-  return new BuildError(`${where}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  const hint = systemErrorHint(error);
+  return new BuildError(`${where}: ${error instanceof Error ? error.message : String(error)}`, { cause: error, ...(hint ? { hint } : {}) });
 }
 
 /** Checks Docker makes on the expanded instruction, with Docker's messages. */

@@ -11,7 +11,7 @@
 // and nothing here adds environment or request details.
 
 import { CommanderError } from 'commander';
-import { SlipwayError, UsageError } from '../errors.js';
+import { SlipwayError, UsageError, systemErrorHint } from '../errors.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -62,26 +62,6 @@ function debugDetails(error: unknown): string[] {
   return lines;
 }
 
-/** What to do about a system error that comes from the machine (disk, permissions), or undefined for other errors. */
-function environmentProblem(error: unknown): string | undefined {
-  if (!(error instanceof Error)) return undefined;
-  switch ((error as NodeJS.ErrnoException).code) {
-    case 'ENOSPC':
-    case 'EDQUOT':
-      return 'the disk is full: free some space and run again';
-    case 'EACCES':
-    case 'EPERM':
-      return 'no permission: check the owner and mode of the file or directory named';
-    case 'EROFS':
-      return 'the filesystem is read-only';
-    case 'EMFILE':
-    case 'ENFILE':
-      return 'too many open files: raise the limit (ulimit -n)';
-    default:
-      return undefined;
-  }
-}
-
 export interface FormatOptions {
   debug: boolean;
 }
@@ -98,9 +78,9 @@ export function formatError(error: unknown, { debug }: FormatOptions): string {
     // Normally converted to UsageError by the program; this keeps the format if one slips through.
     const { message, details } = splitCommanderMessage(error.message);
     lines.push(`Error: ${message}`, ...details.map((line) => `  ${line}`));
-  } else if (environmentProblem(error) !== undefined) {
+  } else if (error instanceof Error && systemErrorHint(error) !== undefined) {
     // A full disk or a denied write that no producer wrapped: the machine's problem, not a bug.
-    lines.push(`Error: ${(error as Error).message}`, `  ${environmentProblem(error)!}`);
+    lines.push(`Error: ${error.message}`, `  ${systemErrorHint(error)!}`);
   } else {
     const message = error instanceof Error ? error.message : String(error);
     const [first = '', ...more] = message.split('\n');

@@ -72,10 +72,17 @@ class GitBlobReader {
         this.buffer = this.buffer.subarray(take);
         this.phase.remaining -= take;
         // Backpressure: a slow reader pauses git's output until it catches up.
-        if (!request.out.destroyed && !request.out.write(piece)) {
+        if (!request.out.destroyed && !request.out.write(piece) && !this.child.stdout.isPaused()) {
           this.child.stdout.pause();
-          request.out.once('drain', () => this.child.stdout.resume());
-          request.out.once('close', () => this.child.stdout.resume());
+          // One pair of listeners per pause, both removed by whichever fires: a slow reader (a full disk) must not
+          // pile up a 'close' listener per chunk.
+          const resume = (): void => {
+            request.out.off('drain', resume);
+            request.out.off('close', resume);
+            this.child.stdout.resume();
+          };
+          request.out.on('drain', resume);
+          request.out.on('close', resume);
         }
         if (this.phase.remaining === 0) this.finishBody(request);
       } else {

@@ -16,7 +16,7 @@ import { link, mkdir, open, type FileHandle, readdir, readFile, rename, rm, stat
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { IntegrityError, InvalidInputError, NotFoundError, SlipwayError, describeError } from '../errors.js';
+import { IntegrityError, InvalidInputError, NotFoundError, SlipwayError, describeError, systemErrorHint } from '../errors.js';
 import {
   DigestingStream,
   MediaType,
@@ -90,24 +90,10 @@ function errorCode(error: unknown): string | undefined {
 /** Our own errors pass through; filesystem errors get the action that failed, and what to do for the usual ones. */
 export function wrapError(action: string, error: unknown): SlipwayError {
   if (error instanceof SlipwayError) return error;
-  const hint = filesystemHint(errorCode(error));
+  const hint = systemErrorHint(error);
   return new SlipwayError(`${action}: ${describeError(error)}`, { cause: error, ...(hint ? { hint } : {}) });
 }
 
-function filesystemHint(code: string | undefined): string | undefined {
-  switch (code) {
-    case 'ENOSPC':
-    case 'EDQUOT':
-      return 'the disk is full: free some space and run again (nothing partial was left behind)';
-    case 'EACCES':
-    case 'EPERM':
-      return 'no permission: check the owner and mode of the directory';
-    case 'EROFS':
-      return 'the filesystem is read-only: write somewhere else';
-    default:
-      return undefined;
-  }
-}
 
 async function statOrUndefined(path: string): Promise<Stats | undefined> {
   try {

@@ -70,7 +70,7 @@ function expectCleanFailure(result: DiskRun, what: RegExp): void {
   expect(result.stderr).toMatch(/^Error: /m);
   expect(result.stderr).toMatch(what);
   expect(result.stderr).toMatch(/no space left on device/i);
-  expect(result.stderr).toMatch(/the disk is full/);
+  expect(result.stderr).toMatch(/the disk is full: free some space/);
   expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
   expect(result.stdout).not.toMatch(/@sha256:/); // no success line
 }
