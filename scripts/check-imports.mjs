@@ -29,8 +29,9 @@ const LAYERS = {
   builder: 9,
   export: 9,
   cleanup: 9,
-  cli: 10,
-  'index.ts': 11,
+  operations: 10,
+  cli: 11,
+  'index.ts': 12,
 };
 
 const src = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src');

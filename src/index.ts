@@ -1,5 +1,12 @@
-// Slipway as a library: the same building blocks the CLI uses.
+// Slipway as a library: the project-level operations the CLI commands are made of (build, export, cleanup,
+// purge, with events as they happen), and the building blocks under them.
 export * from './errors.js';
+export {
+  buildProject, exportProject, cleanupProject, purgeProject,
+  type BuildProjectOptions, type ExportProjectOptions, type CleanupProjectOptions, type PurgeProjectOptions,
+  type ProjectOptions, type ProjectEvent, type ProjectEventListener,
+} from './operations/index.js';
+export type { CleanupResult, CleanupPlan, PlannedTag } from './cleanup/index.js';
 export * from './oci/index.js';
 export { RegistryClient, type RegistryClientOptions, type BlobUpload } from './registry/client.js';
 export { dockerConfigCredentials, staticCredentials, type Credentials, type CredentialStore } from './registry/auth/credentials.js';

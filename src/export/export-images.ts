@@ -3,6 +3,7 @@
 // tag there is a manifest PUT. Images are exported concurrently.
 
 import pLimit from 'p-limit';
+import type { Descriptor } from '../oci/index.js';
 import type { RegistryClient } from '../registry/client.js';
 import { copyImage } from '../store/copy-image.js';
 import { closeStore, type ImageStore } from '../store/image-store.js';
@@ -36,8 +37,12 @@ export interface ExportedDestination {
 export interface ExportLog {
   /** Called once per image when all its destinations are written, so parallel exports log whole blocks. */
   imageExported(name: string, destinations: readonly ExportedDestination[]): void;
+  /** A blob starts moving to a destination. */
+  blobStarted?(image: string, destination: string, descriptor: Descriptor): void;
+  /** Bytes of a blob moved so far; asking for it makes the copy count them. */
+  blobProgress?(image: string, destination: string, descriptor: Descriptor, bytes: number): void;
   /** A blob reached a destination (uploaded, mounted or already there): for a progress line. */
-  blobWritten?(image: string, destination: string, bytes: number, result: 'present' | 'mounted' | 'uploaded'): void;
+  blobWritten?(image: string, destination: string, descriptor: Descriptor, result: 'present' | 'mounted' | 'uploaded'): void;
 }
 
 export interface ExportImagesOptions {
@@ -116,9 +121,12 @@ async function exportOne(options: ExportImagesOptions, stores: DestinationStores
   }
   const out: ExportedDestination[] = [];
   for (const [store, group] of groups) {
+    const { log } = options;
     const result = await copyImage(edited.store, edited.digest, store, {
       tags: group.tags,
-      onBlob: (descriptor, outcome) => options.log.blobWritten?.(source.name, store.name, descriptor.size, outcome),
+      onBlobStart: (descriptor) => log.blobStarted?.(source.name, store.name, descriptor),
+      ...(log.blobProgress ? { onBlobProgress: (descriptor: Descriptor, bytes: number) => log.blobProgress!(source.name, store.name, descriptor, bytes) } : {}),
+      onBlob: (descriptor, outcome) => log.blobWritten?.(source.name, store.name, descriptor, outcome),
     });
     group.tags.forEach((tag, i) => {
       const skipped = result.upToDate.includes(tag);

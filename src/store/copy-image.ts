@@ -2,6 +2,7 @@
 // bounded pool, mounted or skipped where possible), then child manifests, then the
 // top manifest, so a tag never points at content that is not there yet.
 
+import { Transform, type Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import { MediaType, blobsOf, type Descriptor, type ManifestDocument } from '../oci/index.js';
 import type { BlobWriteResult, ImageStore } from './image-store.js';
@@ -13,6 +14,10 @@ export interface CopyOptions {
   tags?: readonly string[];
   /** Blobs moved at once. */
   concurrency?: number;
+  /** A blob starts moving (or being checked at the destination). */
+  onBlobStart?: (descriptor: Descriptor) => void;
+  /** Bytes of a blob read from the source so far, as they stream (only when this is given: counting costs a little). */
+  onBlobProgress?: (descriptor: Descriptor, bytes: number) => void;
   onBlob?: (descriptor: Descriptor, result: BlobWriteResult) => void;
 }
 
@@ -81,7 +86,9 @@ async function copyBlobs(src: ImageStore, dst: ImageStore, images: ManifestDocum
   const limit = pLimit(options.concurrency ?? DEFAULT_COPY_CONCURRENCY);
   await Promise.all(blobs.map((descriptor) => limit(async () => {
     try {
-      const outcome = await dst.writeBlob({ descriptor, open: () => src.readBlob(descriptor), ...(mountFrom ? { mountFrom } : {}) });
+      options.onBlobStart?.(descriptor);
+      const open = options.onBlobProgress === undefined ? () => src.readBlob(descriptor) : async () => counted(await src.readBlob(descriptor), (bytes) => options.onBlobProgress!(descriptor, bytes));
+      const outcome = await dst.writeBlob({ descriptor, open, ...(mountFrom ? { mountFrom } : {}) });
       result.blobs[outcome]++;
       if (outcome === 'uploaded') result.bytesUploaded += descriptor.size;
       options.onBlob?.(descriptor, outcome);
@@ -90,6 +97,21 @@ async function copyBlobs(src: ImageStore, dst: ImageStore, images: ManifestDocum
       throw error;
     }
   })));
+}
+
+/** `stream`, reporting the bytes that passed through it so far (a retry starts counting again). */
+function counted(stream: Readable, report: (bytes: number) => void): Readable {
+  let bytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      bytes += chunk.length;
+      report(bytes);
+      callback(null, chunk);
+    },
+  });
+  stream.on('error', (error) => counter.destroy(error));
+  counter.on('close', () => { if (!stream.destroyed) stream.destroy(); });
+  return stream.pipe(counter);
 }
 
 /** Non-distributable layers live at their `urls`, not in the registry: they are never copied. */

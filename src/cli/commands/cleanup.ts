@@ -2,14 +2,15 @@
 // that the keep policies no longer need (werf's pkg/cleaning; docs/cleanup.md; src/cleanup/). Exported images are never touched:
 // only tags shaped like stages or records whose config carries this project's `slipway` label are candidates.
 
-import { cleanupNeedsGitError, prepareGitHistory, runCleanup, readGitReferences, readKeepList, type CleanupResult, type PlannedTag } from '../../cleanup/index.js';
-import { loadProject, type LoadedProject, type LoadWerfConfigOptions } from '../../config/load-config.js';
-import { NoGitWorkTreeError } from '../../project/index.js';
-import { openStagesStorage } from '../../stages/index.js';
+import { readKeepList, type CleanupResult } from '../../cleanup/index.js';
+import { cleanupProject } from '../../operations/index.js';
 import { defineCommand, type CliIo } from '../command.js';
+import { cliEvents } from '../events.js';
 import type { Logger } from '../log.js';
+import { formatBytes } from '../progress.js';
+import { projectOptions } from '../project-options.js';
 import { REGISTRY_OPTION_NAMES, registryClientFor } from '../registry-client.js';
-import { CONFIG_OPTION_NAMES, configLoadOptions } from './config.js';
+import { CONFIG_OPTION_NAMES } from './config.js';
 
 export const cleanupCommand = defineCommand({
   name: 'cleanup',
@@ -25,65 +26,22 @@ export const cleanupCommand = defineCommand({
     ...CONFIG_OPTION_NAMES, ...REGISTRY_OPTION_NAMES, 'repo', 'homeDir', 'keepStagesBuiltWithinLastNHours', 'dryRun', 'keepList',
   ],
   async run({ options, log, io, env }) {
-    const { config, files } = loadCleanupProject(configLoadOptions(options, env));
-    // werf never runs cleanup without git, not even with --dev or --loose-giterminism (which let the
-    // configuration be read from plain files): without the history, the keep policies would keep nothing.
-    if (files.workTree === undefined) throw cleanupNeedsGitError(files.projectDir);
-    const meta = config.cleanup;
     const keepList = await readKeepList(options.keepList);
-    const hours = meta.disableBuiltWithinLastNHoursPolicy ? undefined : (options.keepStagesBuiltWithinLastNHours ?? meta.keepImagesBuiltWithinLastNHours);
-    let references: ReturnType<typeof readGitReferences> | undefined;
-    if (!meta.disable && !meta.disableGitHistoryBasedPolicy) {
-      prepareGitHistory(files.workTree, {
-        allowFetchOriginBranchesAndTags: config.gitWorktree.allowFetchOriginBranchesAndTags,
-        allowUnshallow: config.gitWorktree.allowUnshallow,
-        log: { info: (message) => log.info(message) },
-      });
-      references = readGitReferences(files.workTree);
-    }
     const client = registryClientFor(options, env, log);
+    const events = cliEvents(log, io);
     try {
-      const storage = await openStagesStorage({
-        ...(options.repo ? { repo: options.repo } : {}), client, project: config.project,
-        ...(options.homeDir ? { home: options.homeDir } : {}), env,
+      const result = await cleanupProject({
+        ...projectOptions(options, env, client, events), dryRun: options.dryRun, keepList,
+        ...(options.keepStagesBuiltWithinLastNHours !== undefined ? { keepBuiltWithinHours: options.keepStagesBuiltWithinLastNHours } : {}),
       });
-      log.info(`Stages storage: ${storage.describe()}`);
-      const result = await runCleanup({
-        store: storage.store, project: config.project, mode: 'cleanup', dryRun: options.dryRun,
-        keepBuiltWithinHours: hours, keepList, references, policies: meta.keepPolicies,
-        imageNames: config.images.map((i) => i.name), disabled: meta.disable,
-        log: cleanupLog(log),
-      });
+      events.finish();
       printResult(io, log, result, options.dryRun);
-      await storage.close();
     } finally {
+      events.finish();
       await client.close();
     }
   },
 });
-
-/** loadProject, with the no-git error's hint (--dev, --loose-giterminism) replaced: those do not help cleanup. */
-function loadCleanupProject(options: LoadWerfConfigOptions): LoadedProject {
-  try {
-    return loadProject(options);
-  } catch (error) {
-    if (error instanceof NoGitWorkTreeError) throw cleanupNeedsGitError(error.projectDir);
-    throw error;
-  }
-}
-
-export function cleanupLog(log: Logger): { deleted(entry: PlannedTag): void; warn(message: string): void } {
-  return {
-    deleted: (entry) => log.verbose(`Deleted ${entry.what} ${entry.tag} (${entry.digest})`),
-    warn: (message) => log.warn(message),
-  };
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${bytes} B`;
-}
 
 /** The plan (dry run) or what was deleted, on stdout; one tag a line, then a summary. */
 export function printResult(io: CliIo, log: Logger, result: CleanupResult, dryRun: boolean): void {

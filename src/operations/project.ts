@@ -1,0 +1,75 @@
+// What every project-level operation shares: the options that name a project and its stages storage, and the
+// session that opens them (the werf.yaml, the registry client, the stages storage) and closes them again.
+
+import { loadProject, type LoadedProject, type LoadWerfConfigOptions } from '../config/load-config.js';
+import { RegistryClient, type RegistryClientOptions } from '../registry/client.js';
+import { dockerConfigCredentials } from '../registry/auth/credentials.js';
+import { proxySettingsFromEnv } from '../registry/proxy.js';
+import { openStagesStorage, type StagesStorage } from '../stages/index.js';
+import type { ProjectEvent, ProjectEventListener } from './events.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface ProjectOptions {
+  /** The project directory and how werf.yaml is read (`--dir`, `--config`, `--dev`, ...); default: the current directory. */
+  project?: Omit<LoadWerfConfigOptions, 'environment'>;
+  /** The stages storage (`--repo`, e.g. `registry.example.org/team/app`); without it, the local store. */
+  repo?: string;
+  /** Slipway's home (local store, RUN's layer cache); default `$SLIPWAY_HOME`, else `~/.slipway`. */
+  home?: string;
+  /**
+   * Registry access: a client of the caller's (which the caller closes), or options for one the operation makes
+   * and closes. By default: the docker config's credentials and the environment's proxies.
+   */
+  registry?: RegistryClient | RegistryClientOptions;
+  /** The environment werf.yaml templates, secrets and proxies read; default process.env. */
+  env?: Env;
+  /** Stops the operation: RUN commands are killed, nothing more starts. */
+  signal?: AbortSignal;
+  /** Told what happens as it happens. */
+  onEvent?: ProjectEventListener;
+}
+
+/** An opened project: its configuration and files, a registry client, and its stages storage. */
+export interface ProjectSession extends LoadedProject {
+  client: RegistryClient;
+  storage: StagesStorage;
+  emit: (event: ProjectEvent) => void;
+}
+
+export function environmentOf(options: ProjectOptions): Env {
+  return options.env ?? process.env;
+}
+
+/** werf.yaml and the project's files, as the options name them. */
+export function loadProjectOf(options: ProjectOptions): LoadedProject {
+  return loadProject({ ...options.project, environment: environmentOf(options) });
+}
+
+export function emitterOf(options: ProjectOptions): (event: ProjectEvent) => void {
+  return options.onEvent ?? (() => undefined);
+}
+
+/** Open the registry client and the stages storage of a loaded project, run `work`, and close both again. */
+export async function withProjectSession<T>(options: ProjectOptions, project: LoadedProject, work: (session: ProjectSession) => Promise<T>): Promise<T> {
+  const env = environmentOf(options);
+  const ownClient = !(options.registry instanceof RegistryClient);
+  const client = options.registry instanceof RegistryClient ? options.registry : new RegistryClient({
+    credentials: dockerConfigCredentials({ env }), proxy: proxySettingsFromEnv(env), ...options.registry,
+  });
+  const emit = emitterOf(options);
+  try {
+    const storage = await openStagesStorage({
+      ...(options.repo ? { repo: options.repo } : {}), client, project: project.config.project,
+      ...(options.home ? { home: options.home } : {}), env,
+    });
+    emit({ type: 'info', message: `Stages storage: ${storage.describe()}` });
+    try {
+      return await work({ ...project, client, storage, emit });
+    } finally {
+      await storage.close();
+    }
+  } finally {
+    if (ownClient) await client.close();
+  }
+}
