@@ -15,9 +15,11 @@
 // Where the builders legitimately differ, the comparison skips exactly those paths, listed with
 // their reasons (BUILDAH_STUBS, and per case), and only while they look as documented; config
 // fields are normalised only where the two formats say the same thing (comparableConfig).
+import { execFile } from 'node:child_process';
 import { chmod, chown, link, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { buildahBuild } from '../support/buildah.js';
@@ -29,6 +31,8 @@ import {
 } from '../support/image-fs.js';
 import { registries } from '../support/registries.js';
 import { commitAsync, gitAsync } from '../support/git-repo.js';
+
+const run = promisify(execFile);
 
 const CASE_TIMEOUT = 240_000;
 
@@ -751,8 +755,7 @@ describe('RUN, Slipway against buildah', () => {
       xattr: '',
     });
     await writeFile(join(dir, 'xattr'), await readFile(join(helper, 'xattr')));
-    await git(dir, 'add', '-A');
-    await git(dir, 'commit', '-qm', 'helper');
+    await commitAsync(dir, 'helper');
     const { plain } = registries();
     const repo = `${plain.host}/${uniqueRepo('run-diff/xattrs-slipway')}`;
     const built = await slipwayBuild(dir, repo);

@@ -43,7 +43,7 @@ const IDENTITY = ['-c', 'user.email=ci@example.org', '-c', 'user.name=ci', '-c',
 
 export function git(dir: string, args: string[], when?: number): string {
   const date = when === undefined ? undefined : `@${Math.floor(when / 1000)} +0000`;
-  const env = { ...process.env, ...(date ? { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } : {}) };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...(date ? { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } : {}) };
   for (const name of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE']) delete env[name];
   return execFileSync('git', [...IDENTITY, ...args], { cwd: dir, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
