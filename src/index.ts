@@ -14,7 +14,7 @@ export type { ImageStore, BlobSource, BlobWriteResult } from './store/image-stor
 export { RegistryStore } from './store/registry-store.js';
 export { OciLayoutStore } from './store/oci-layout-store.js';
 export { copyImage, type CopyOptions, type CopyResult } from './store/copy-image.js';
-export { openLocation, type ImageLocation } from './store/open-store.js';
+export { openLocation, type ImageLocation } from './store/location.js';
 export { loadProject, loadWerfConfig, selectImages } from './config/index.js';
 export type { WerfConfig, WerfImage } from './config/index.js';
 export { buildImages, type BuildImagesOptions, type BuildResult, type BuiltImage } from './builder/build-images.js';

@@ -4,7 +4,7 @@ import { BuildError } from '../errors.js';
 import { formatPlatform, parseReference, platformsEqual, type Descriptor, type Document, type ImageConfig, type ManifestDocument, type Platform } from '../oci/index.js';
 import type { RegistryClient } from '../registry/client.js';
 import { readConfig, type ImageStore } from '../store/image-store.js';
-import { openLocation } from '../store/open-store.js';
+import { openLocation } from '../store/location.js';
 import { RegistryStore } from '../store/registry-store.js';
 import { SERVICE_LABELS } from '../stages/stage-id.js';
 

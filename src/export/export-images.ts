@@ -8,9 +8,9 @@ import type { RegistryClient } from '../registry/client.js';
 import { copyImage } from '../store/copy-image.js';
 import { closeStore, type ImageStore } from '../store/image-store.js';
 import { OciArchiveStore } from '../store/oci-archive-store.js';
-import { openLocation } from '../store/open-store.js';
+import { openLocation, storeKeyOf } from '../store/location.js';
 import { relabel, type ExportEdit } from './relabel.js';
-import { parseDestination } from './tag-template.js';
+import { formatDestination, type ExportDestination } from './tag-template.js';
 
 /** An image to export: where its content-based tag lives. */
 export interface ExportSource {
@@ -48,7 +48,7 @@ export interface ExportLog {
 export interface ExportImagesOptions {
   sources: readonly ExportSource[];
   /** The destinations of one image: every --tag template rendered for it. */
-  destinationsFor(source: ExportSource): string[];
+  destinationsFor(source: ExportSource): ExportDestination[];
   edit: ExportEdit;
   client: RegistryClient;
   parallelTasksLimit?: number;
@@ -88,17 +88,14 @@ class DestinationStores {
 
   constructor(private readonly client: RegistryClient) {}
 
-  async open(destination: string): Promise<{ store: ImageStore; tag: string }> {
-    const parsed = parseDestination(destination);
-    const key = parsed.kind === 'registry' ? `${parsed.reference.registry}/${parsed.reference.repository}` : `${parsed.kind}:${parsed.path}`;
-    const tag = parsed.kind === 'registry' ? parsed.reference.tag : parsed.tag;
+  async open(destination: ExportDestination): Promise<ImageStore> {
+    const key = storeKeyOf(destination);
     let store = this.opened.get(key);
     if (!store) {
-      const location = parsed.kind === 'registry' ? `docker://${key}` : `${parsed.kind}:${parsed.path}`;
-      store = openLocation(location, { client: this.client, create: true }).then((l) => l.store);
+      store = openLocation(destination, { client: this.client, create: true }).then((l) => l.store);
       this.opened.set(key, store);
     }
-    return { store: await store, tag };
+    return store;
   }
 
   /** Close every store (committing archives), or after a failure discard what they hold. */
@@ -113,10 +110,10 @@ async function exportOne(options: ExportImagesOptions, stores: DestinationStores
   // Group by destination store: one blob transfer per repository, then one PUT per tag.
   const groups = new Map<ImageStore, { tags: string[]; destinations: string[] }>();
   for (const destination of options.destinationsFor(source)) {
-    const { store, tag } = await stores.open(destination);
+    const store = await stores.open(destination);
     const group = groups.get(store) ?? { tags: [], destinations: [] };
-    group.tags.push(tag);
-    group.destinations.push(destination);
+    group.tags.push(destination.kind === 'registry' ? destination.reference.tag : destination.tag);
+    group.destinations.push(formatDestination(destination));
     groups.set(store, group);
   }
   const out: ExportedDestination[] = [];

@@ -27,13 +27,12 @@ import {
   DOCKER_HUB_REGISTRY,
   formatReference,
   formatRepository,
-  parseReference,
-  TAG_PATTERN,
   type Reference,
   type Repository,
 } from '../oci/reference.js';
 import { isMultiplatformTag, isStageTag, parseRejectedStageTag } from '../stages/stage-id.js';
 import { quote } from '../go/strconv.js';
+import { digestOf as digestOfLocation, formatLocation, tryParseLocation, type LocalKind } from '../store/location.js';
 import { compare } from '../go/strings.js';
 import { dockerTag, slugify } from '../text/slug.js';
 
@@ -195,28 +194,14 @@ export function renderTagTemplate(template: TagTemplate | string, imageName: str
 // ---------------------------------------------------------------------------------------------------------
 // Destinations
 
-/** Where an image is exported to: a registry tag, or (for air-gapped delivery) a local OCI layout or archive. */
+/**
+ * Where an image is exported to: a registry tag, or (for air-gapped delivery) a local OCI layout or archive. A
+ * location of the one grammar (store/location.ts) that always names a tag (`latest` when none is written), with
+ * the text it was rendered as.
+ */
 export type ExportDestination =
-  | {
-      kind: 'registry';
-      /** Normalised (`docker.io` → `index.docker.io`, `library/` for official images), the tag defaulting to `latest`. */
-      reference: Reference & { tag: string };
-      /** The destination as rendered. */
-      text: string;
-    }
-  | {
-      kind: 'oci' | 'oci-archive';
-      /** The OCI layout directory (`oci:`) or archive file (`oci-archive:`), as written. */
-      path: string;
-      /** The tag, `latest` when none is written. */
-      tag: string;
-      text: string;
-    };
-
-const LOCAL_PREFIXES = [
-  { prefix: 'oci:', kind: 'oci', what: 'DIR' },
-  { prefix: 'oci-archive:', kind: 'oci-archive', what: 'FILE' },
-] as const;
+  | { kind: 'registry'; reference: Reference & { tag: string }; text: string }
+  | { kind: LocalKind; path: string; tag: string; text: string };
 
 const DOCKER_HUB_SPELLINGS = [`${DOCKER_HUB_REGISTRY}/`, 'docker.io/', 'registry-1.docker.io/'];
 
@@ -224,58 +209,20 @@ type ParsedDestination =
   | { ok: true; destination: ExportDestination }
   | { ok: false; noHost: boolean; message: string };
 
-function referenceDetail(error: InvalidInputError, input: string): string {
-  const prefix = `invalid image reference "${input}": `;
-  return error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
-}
-
-function parseLocalDestination(text: string, kind: 'oci' | 'oci-archive', prefix: string, what: string): ParsedDestination {
-  const rest = text.slice(prefix.length);
-  // As for a reference: a tag follows the last ':' when that comes after the last '/'.
-  const colon = rest.lastIndexOf(':');
-  const hasTag = colon >= 0 && colon > rest.lastIndexOf('/');
-  const path = hasTag ? rest.slice(0, colon) : rest;
-  const tag = hasTag ? rest.slice(colon + 1) : 'latest';
-  if (path === '') return { ok: false, noHost: false, message: `could not parse reference: ${text}: write ${prefix}${what}[:TAG]` };
-  if (rest.includes('@')) {
-    return { ok: false, noHost: false, message: `could not parse reference: ${text}: an export destination takes a tag, not a digest` };
-  }
-  if (!TAG_PATTERN.test(tag)) {
-    return {
-      ok: false,
-      noHost: false,
-      message: `could not parse reference: ${text}: tag "${tag}" must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`,
-    };
-  }
-  return { ok: true, destination: { kind, path, tag, text } };
-}
-
 function tryParseDestination(text: string): ParsedDestination {
-  for (const { prefix, kind, what } of LOCAL_PREFIXES) {
-    if (text.startsWith(prefix)) return parseLocalDestination(text, kind, prefix, what);
-  }
-  const name = text.startsWith('docker://') ? text.slice('docker://'.length) : text;
-  let reference: Reference;
-  try {
-    reference = parseReference(name);
-  } catch (error) {
-    if (!(error instanceof InvalidInputError)) throw error;
-    return { ok: false, noHost: false, message: `could not parse reference: ${text}: ${referenceDetail(error, name)}` };
-  }
-  if (reference.digest !== undefined) {
+  const parsed = tryParseLocation(text);
+  if (!parsed.ok) return { ok: false, noHost: false, message: `could not parse reference: ${text}: ${parsed.detail}` };
+  const location = parsed.location;
+  if (digestOfLocation(location) !== undefined) {
     return { ok: false, noHost: false, message: `could not parse reference: ${text}: an export destination takes a tag, not a digest` };
   }
+  if (location.kind !== 'registry') return { ok: true, destination: { kind: location.kind, path: location.path, tag: location.tag ?? 'latest', text } };
+  const name = text.startsWith('docker://') ? text.slice('docker://'.length) : text;
+  const { reference } = location;
   if (reference.registry === DOCKER_HUB_REGISTRY && !DOCKER_HUB_SPELLINGS.some((spelling) => name.startsWith(spelling))) {
     return { ok: false, noHost: true, message: `${quote(text)} names no registry host` };
   }
-  return {
-    ok: true,
-    destination: {
-      kind: 'registry',
-      reference: { registry: reference.registry, repository: reference.repository, tag: reference.tag ?? 'latest' },
-      text,
-    },
-  };
+  return { ok: true, destination: { kind: 'registry', reference: { registry: reference.registry, repository: reference.repository, tag: reference.tag ?? 'latest' }, text } };
 }
 
 /**
@@ -292,8 +239,7 @@ export function parseDestination(text: string): ExportDestination {
 
 /** The destination in one canonical spelling: `registry/repository:tag`, `oci:DIR:TAG`, `oci-archive:FILE:TAG`. */
 export function formatDestination(destination: ExportDestination): string {
-  if (destination.kind === 'registry') return formatReference(destination.reference);
-  return `${destination.kind}:${destination.path}:${destination.tag}`;
+  return formatLocation(destination);
 }
 
 /** What two destinations must differ in: the canonical spelling, with local paths normalised. */

@@ -12,10 +12,10 @@ import { ConfigError } from '../errors.js';
 import { exportImages, type ExportedDestination, type ExportSource } from '../export/export-images.js';
 import { withoutServiceComments } from '../export/history.js';
 import { exportLabels } from '../export/labels.js';
-import { destinationFor, requireTagTemplates, validateTagTemplates } from '../export/tag-template.js';
+import { renderDestination, requireTagTemplates, validateTagTemplates } from '../export/tag-template.js';
 import { parseRepository } from '../oci/index.js';
 import type { RegistryClient } from '../registry/client.js';
-import { openLocation } from '../store/open-store.js';
+import { openLocation } from '../store/location.js';
 import { SLIPWAY_VERSION } from '../version.js';
 import { buildEvents, type BuildProjectOptions } from './build-project.js';
 import { emitterOf, environmentOf, loadProjectOf, withProjectSession, type ProjectSession } from './project.js';
@@ -51,7 +51,7 @@ export async function exportProject(options: ExportProjectOptions): Promise<Expo
       : await builtSources(options, session, images);
     return exportImages({
       sources,
-      destinationsFor: (source) => options.tags.map((template) => destinationFor(template, source.name, source.tag)),
+      destinationsFor: (source) => options.tags.map((template) => renderDestination(template, source.name, source.tag)),
       edit: { labels: (labels) => exportLabels(labels, addLabels), annotations: options.annotations ?? {}, history: withoutServiceComments },
       client: session.client,
       parallelTasksLimit: options.parallelTasksLimit ?? 1,

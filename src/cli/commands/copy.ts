@@ -6,7 +6,7 @@ import { NotFoundError, UsageError } from '../../errors.js';
 import { TAG_PATTERN } from '../../oci/index.js';
 import { copyImage } from '../../store/copy-image.js';
 import { closeStore } from '../../store/image-store.js';
-import { openLocation } from '../../store/open-store.js';
+import { openLocation } from '../../store/location.js';
 import { defineCommand } from '../command.js';
 import { checkOutputFile, writeOutputFile } from '../output-file.js';
 import { REGISTRY_OPTION_NAMES, registryClientFor } from '../registry-client.js';
