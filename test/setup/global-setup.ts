@@ -3,7 +3,7 @@
 // `inject('registries')` (see test/support/registries.ts). Stops only what it started.
 import { execFile, spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,13 +71,23 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   const workDir = await mkdtemp(join(tmpdir(), 'slipway-test-'));
   removeOnExit(workDir);
+  // The tests' own $TMPDIR (the test workers inherit it): whatever a test or Slipway leaves there is found at the
+  // end, and the run fails naming it. Nothing of a run is left in the machine's /tmp either way.
+  const testTmp = join(workDir, 'tmp');
+  await mkdir(testTmp);
+  process.env.TMPDIR = testTmp;
   let tokenServer: TokenServer | undefined;
 
   const teardown = async (): Promise<void> => {
     await stopAllChildren();
     await tokenServer?.close();
+    // tsx (which some tests start Slipway's sources with) keeps its compile cache in $TMPDIR/tsx-<uid>: a dev tool's.
+    const left = (await readdir(testTmp).catch(() => [] as string[])).filter((name) => !/^tsx-\d+$/.test(name));
     await rm(workDir, { recursive: true, force: true });
     removeOnExit(undefined);
+    if (left.length > 0) {
+      throw new Error(`the tests left ${left.length} entries in their TMPDIR (tests and Slipway must remove what they make): ${left.sort().join(', ')}`);
+    }
   };
 
   try {
