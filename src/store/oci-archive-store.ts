@@ -1,11 +1,13 @@
 // `oci-archive:FILE.tar`: an OCI image layout packed in one tar file, for air-gapped delivery (skopeo and podman
-// read it). Work happens in a layout directory beside the archive (same filesystem, never $TMPDIR); close() packs
+// read it). Work happens in a layout directory beside the archive (same filesystem; $TMPDIR only for an archive
+// that is read from a directory nothing may be written to); close() packs
 // it into a temporary file there, fsyncs it and renames it over the archive, so the archive is either the old one
 // or the whole new one. The work directory and the temporary file carry the PID of the process that made them:
 // the ones a killed run left are removed when the next one opens an archive in that directory.
 
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { access, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, relative } from 'node:path';
 import { Writable } from 'node:stream';
@@ -40,8 +42,11 @@ export class OciArchiveStore implements ImageStore {
     } catch (error) {
       throw wrapError(`cannot create the directory of ${name}`, error);
     }
-    await sweepLeftovers(dir, basename(file));
-    const workDir = scratchName(file, 'd');
+    // An archive that is only read may sit where nothing can be written (a read-only medium): its work
+    // directory then goes to $TMPDIR, named and swept the same way.
+    const workParent = exists && !options.create && !(await writable(dir)) ? tmpdir() : dir;
+    await sweepLeftovers(workParent, basename(file));
+    const workDir = scratchName(join(workParent, basename(file)), 'd');
     try {
       if (exists) await unpack(file, workDir);
       const layout = await OciLayoutStore.open(workDir, { create: !exists, name });
@@ -110,6 +115,10 @@ async function sweepLeftovers(dir: string, archive: string): Promise<void> {
     if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
     await rm(join(dir, name), { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+async function writable(dir: string): Promise<boolean> {
+  return access(dir, constants.W_OK).then(() => true, () => false);
 }
 
 function alive(pid: number): boolean {

@@ -112,4 +112,23 @@ describe('a full disk', () => {
     expectCleanFailure(result, /cannot write|no space/);
     expect(result.left.filter((p) => /\.tmp$|slipway-\d+-|build-\d+-/.test(p))).toEqual([]);
   });
+
+  it('an archive on a read-only medium is read (its work directory goes to TMPDIR) and nothing is left anywhere', async () => {
+    const medium = join(work, 'medium');
+    await mkdir(medium, { recursive: true });
+    const made = await run(process.execPath, [cli, 'copy', image, `oci-archive:${medium}/image.tar:v1`], { env: { PATH: process.env.PATH ?? '', HOME: work } });
+    expect(made.stdout).toMatch(/@sha256:/);
+    const tmp = join(work, 'tmp-ro');
+    await mkdir(tmp, { recursive: true });
+    const out = join(work, 'from-ro');
+    const script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && "$@"';
+    const { stdout } = await run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', medium, process.execPath, cli, 'copy', `oci-archive:${medium}/image.tar:v1`, `oci:${out}:v1`], {
+      env: { PATH: process.env.PATH ?? '', HOME: work, TMPDIR: tmp },
+    });
+    expect(stdout).toMatch(new RegExp(`^oci:${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:v1@sha256:`));
+    const { readdir } = await import('node:fs/promises');
+    expect(await readdir(medium)).toEqual(['image.tar']);
+    expect(await readdir(tmp)).toEqual([]);
+  });
 });
+
