@@ -19,6 +19,8 @@ import {
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
+  /** All of standard input (`login --password-stdin`); the process's own when absent. */
+  stdin?(): Promise<string>;
 }
 
 export interface CliRuntime {

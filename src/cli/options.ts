@@ -145,9 +145,9 @@ export const OPTIONS = defineOptionTable({
     flag: '--docker-config',
     value: 'string',
     valueName: 'path',
-    help: 'Directory holding config.json with registry credentials and credential helpers',
+    help: 'Directory holding config.json with registry credentials and credential helpers (alone: without it, $REGISTRY_AUTH_FILE is read first)',
     werfEnv: ['WERF_DOCKER_CONFIG', 'DOCKER_CONFIG'],
-    default: (env: Env) => join(homeOf(env), '.docker'),
+    // No computed default: dockerConfigPath() finds ~/.docker, after $REGISTRY_AUTH_FILE.
     defaultHelp: '~/.docker',
   },
   insecureRegistry: {
@@ -327,6 +327,25 @@ export const OPTIONS = defineOptionTable({
       'images the template must tell them apart (e.g. REPO:TAG-%image% or REPO-%image%:TAG). Name the registry: ' +
       'index.docker.io/ORG/REPO for Docker Hub; oci:DIR[:TAG] and oci-archive:FILE[:TAG] write locally',
     // werf reads no env var for --tag (WERF_TAG belongs to its bundle commands).
+  },
+  username: {
+    flag: '--username',
+    short: '-u',
+    value: 'string',
+    valueName: 'name',
+    help: 'The user name to log in with',
+  },
+  password: {
+    flag: '--password',
+    short: '-p',
+    value: 'string',
+    valueName: 'password',
+    help: 'The password (or token) to log in with; --password-stdin keeps it out of the process list and shell history',
+  },
+  passwordStdin: {
+    flag: '--password-stdin',
+    value: 'boolean',
+    help: 'Read the password (or token) from standard input',
   },
   digestfile: {
     flag: '--digestfile',

@@ -13,11 +13,12 @@ import { slugifyCommand } from './commands/slugify.js';
 import { configCommand } from './commands/config.js';
 import { cleanupCommand } from './commands/cleanup.js';
 import { purgeCommand } from './commands/purge.js';
+import { loginCommand, logoutCommand } from './commands/login.js';
 import { EXIT_OK, exitCodeFor, formatError, splitCommanderMessage } from './exit.js';
 import { addOptions, GLOBAL_OPTION_NAMES, normalizeBooleanAssignments, pickOptions, resolveOptions } from './options.js';
 
 /** Every command, in the order `slipway --help` lists them. Add a command here and nowhere else. */
-export const COMMANDS: readonly SlipwayCommand[] = [versionCommand, buildCommand, exportCommand, cleanupCommand, purgeCommand, copyCommand, configCommand, slugifyCommand];
+export const COMMANDS: readonly SlipwayCommand[] = [versionCommand, buildCommand, exportCommand, cleanupCommand, purgeCommand, copyCommand, loginCommand, logoutCommand, configCommand, slugifyCommand];
 
 const PROGRAM_NAME = 'slipway';
 

@@ -111,6 +111,20 @@ export class RegistryClient {
     await this.endpoint(registry);
   }
 
+  /**
+   * Check that the registry accepts this client's credentials (`slipway login`), as docker login does: GET /v2/
+   * with them (a token fetched with them, for a token registry). Throws a RegistryError on a refusal.
+   */
+  async verifyCredentials(registry: string): Promise<void> {
+    const what = `login to ${registry}`;
+    const res = await this.send({ repo: { registry }, method: 'GET', target: '/v2/', scopes: [], what, retry: true });
+    if (res.status === 200) {
+      await res.body.dump();
+      return;
+    }
+    throw await errorFromResponse(res, 'GET', what, registry);
+  }
+
   // ---- manifests ----------------------------------------------------------------
 
   /** HEAD a manifest: its descriptor, or undefined when absent. */

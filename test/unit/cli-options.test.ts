@@ -42,7 +42,7 @@ describe('the option table', () => {
     const resolved = resolveAll({}, {});
     expectTypeOf(resolved.logDebug).toEqualTypeOf<boolean>();
     expectTypeOf(resolved.repo).toEqualTypeOf<string | undefined>();
-    expectTypeOf(resolved.dockerConfig).toEqualTypeOf<string>();
+    expectTypeOf(resolved.dockerConfig).toEqualTypeOf<string | undefined>();
     expectTypeOf(resolved.parallelTasksLimit).toEqualTypeOf<number>();
     expectTypeOf(resolved.platform).toEqualTypeOf<string[]>();
   });
@@ -77,7 +77,8 @@ describe('precedence: flag, then SLIPWAY_ env, then werf env, then default', () 
   it('reads werf variables in werf order: WERF_DOCKER_CONFIG before DOCKER_CONFIG', () => {
     expect(resolveAll({}, { WERF_DOCKER_CONFIG: '/a', DOCKER_CONFIG: '/b' }).dockerConfig).toBe('/a');
     expect(resolveAll({}, { DOCKER_CONFIG: '/b' }).dockerConfig).toBe('/b');
-    expect(resolveAll({}, { HOME: '/home/u' }).dockerConfig).toBe('/home/u/.docker');
+    // Unset: the credential lookup then reads $REGISTRY_AUTH_FILE before ~/.docker (registry/auth/credentials.ts).
+    expect(resolveAll({}, { HOME: '/home/u' }).dockerConfig).toBeUndefined();
   });
 
   it('home dir: SLIPWAY_HOME_DIR, then SLIPWAY_HOME; WERF_HOME is not read', () => {

@@ -8,9 +8,9 @@
 // Nothing read here is ever put into an error message: not the helper's input or output, not file content.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import { ConfigError, SlipwayError } from '../../errors.js';
 
@@ -235,12 +235,12 @@ function helperHint(ctx: HelperContext): string {
   return `try \`printf %s ${serverAddressFor(ctx.host)} | ${ctx.program} get\` to see its message`;
 }
 
-function runHelper(ctx: HelperContext, input: string): Promise<HelperRun> {
+function runHelper(ctx: HelperContext, input: string, action: 'get' | 'store' | 'erase' = 'get'): Promise<HelperRun> {
   return new Promise((resolve, reject) => {
     let child: ChildProcessWithoutNullStreams;
     try {
       // No shell: the helper name comes from a file and must not be interpreted.
-      child = spawn(ctx.program, ['get'], { env: ctx.env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+      child = spawn(ctx.program, [action], { env: ctx.env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
     } catch (cause) {
       reject(new SlipwayError(`credential helper ${ctx.program} for ${ctx.host} could not be started`, { cause }));
       return;
@@ -354,6 +354,17 @@ export function dockerConfigPath(options: Pick<DockerConfigCredentialsOptions, '
   return join(dir, 'config.json');
 }
 
+/**
+ * The auth files credentials are looked up in, in order: `--docker-config`'s config.json alone when given; else
+ * `$REGISTRY_AUTH_FILE` first (podman's and skopeo's file, the same `auths` format), then docker's config.json.
+ * `slipway login` writes to the first.
+ */
+export function authFilePaths(options: Pick<DockerConfigCredentialsOptions, 'configDir' | 'env'> = {}): string[] {
+  const env = options.env ?? process.env;
+  if (options.configDir) return [dockerConfigPath(options)];
+  return [...(env.REGISTRY_AUTH_FILE ? [env.REGISTRY_AUTH_FILE] : []), dockerConfigPath(options)];
+}
+
 async function loadDockerConfig(path: string): Promise<DockerConfigFile | undefined> {
   let text: string;
   try {
@@ -367,22 +378,24 @@ async function loadDockerConfig(path: string): Promise<DockerConfigFile | undefi
 
 export function dockerConfigCredentials(options: DockerConfigCredentialsOptions = {}): CredentialStore {
   const env = options.env ?? process.env;
-  const path = dockerConfigPath(options);
+  const paths = authFilePaths(options);
   const timeoutMs = options.helperTimeoutMs ?? DEFAULT_HELPER_TIMEOUT_MS;
-  let config: Promise<DockerConfigFile | undefined> | undefined;
+  const configs = new Map<string, Promise<DockerConfigFile | undefined>>();
   // Promises are cached so concurrent lookups share one helper run; failures are not cached.
   const cache = new Map<string, Promise<Credentials | undefined>>();
 
-  const loadConfig = (): Promise<DockerConfigFile | undefined> => {
-    config ??= loadDockerConfig(path).catch((error: unknown) => {
-      config = undefined;
-      throw error;
-    });
+  const loadConfig = (path: string): Promise<DockerConfigFile | undefined> => {
+    let config = configs.get(path);
+    if (config === undefined) {
+      config = loadDockerConfig(path);
+      configs.set(path, config);
+      config.catch(() => configs.delete(path));
+    }
     return config;
   };
 
-  const lookup = async (host: string): Promise<Credentials | undefined> => {
-    const file = await loadConfig();
+  const lookupIn = async (path: string, host: string): Promise<Credentials | undefined> => {
+    const file = await loadConfig(path);
     if (!file) return undefined;
     const helper = helperFor(file, host);
     if (helper) {
@@ -394,6 +407,14 @@ export function dockerConfigCredentials(options: DockerConfigCredentialsOptions 
       if (found || helper.perRegistry) return found;
     }
     return authsCredentials(file, host);
+  };
+
+  const lookup = async (host: string): Promise<Credentials | undefined> => {
+    for (const path of paths) {
+      const found = await lookupIn(path, host);
+      if (found) return found;
+    }
+    return undefined;
   };
 
   return {
@@ -408,4 +429,85 @@ export function dockerConfigCredentials(options: DockerConfigCredentialsOptions 
       return result.then((c) => (c ? { ...c } : undefined));
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing (`slipway login` / `logout`), as docker does: into the credential helper the file names for the
+// registry (credHelpers, else credsStore), else into the file's `auths` as base64 `user:password`. The file is
+// rewritten whole (temp file, rename), mode 0600, every other key kept as it was.
+
+export interface CredentialsWriteOptions extends Pick<DockerConfigCredentialsOptions, 'configDir' | 'env' | 'helperTimeoutMs'> {}
+
+/** Where `login` writes: the first auth file (see authFilePaths), and the helper it names for `host`, if any. */
+async function writeTarget(host: string, options: CredentialsWriteOptions): Promise<{ path: string; json: Record<string, unknown>; helper?: HelperContext }> {
+  const path = authFilePaths(options)[0]!;
+  let json: Record<string, unknown> = {};
+  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw new ConfigError(`auth file ${path} could not be read`, { cause: error });
+  });
+  if (text !== undefined && text.trim() !== '') {
+    const config = parseDockerConfig(text, path); // validates, naming the file and field on errors
+    json = JSON.parse(text) as Record<string, unknown>;
+    const helper = helperFor(config, host);
+    if (helper) {
+      const env = options.env ?? process.env;
+      return { path, json, helper: { program: HELPER_PREFIX + helper.helper, host, configPath: path, env, timeoutMs: options.helperTimeoutMs ?? DEFAULT_HELPER_TIMEOUT_MS } };
+    }
+  }
+  return { path, json };
+}
+
+async function writeAuthFile(path: string, json: Record<string, unknown>): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const temp = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(temp, `${JSON.stringify(json, null, '\t')}\n`, { mode: 0o600 });
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw new SlipwayError(`cannot write the auth file ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function helperFailed(run: HelperRun, ctx: HelperContext, action: string): SlipwayError {
+  const status = run.code === null ? `signal ${run.signal ?? 'unknown'}` : `exit status ${run.code}`;
+  // A helper's own words may echo what it was given: never print them beyond its status.
+  return new SlipwayError(`credential helper ${ctx.program} could not ${action} the credentials for ${ctx.host} (${status})`, { hint: helperHint(ctx) });
+}
+
+/** Save a registry's credentials; returns where they went (a helper's name or the file's path). */
+export async function saveCredentials(registry: string, credentials: { username: string; password: string }, options: CredentialsWriteOptions = {}): Promise<string> {
+  const host = registryHostKey(registry);
+  const target = await writeTarget(host, options);
+  if (target.helper) {
+    const input = JSON.stringify({ ServerURL: serverAddressFor(host), Username: credentials.username, Secret: credentials.password });
+    const run = await runHelper(target.helper, input, 'store');
+    if (run.code !== 0) throw helperFailed(run, target.helper, 'store');
+    return target.helper.program;
+  }
+  const auths = (typeof target.json.auths === 'object' && target.json.auths !== null ? target.json.auths : {}) as Record<string, unknown>;
+  // One entry per registry: an older spelling of the same host (https://host/v2/) is replaced.
+  for (const key of Object.keys(auths)) if (registryHostKey(key) === host) delete auths[key];
+  auths[serverAddressFor(host)] = { auth: Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64') };
+  await writeAuthFile(target.path, { ...target.json, auths });
+  return target.path;
+}
+
+/** Forget a registry's credentials; false when there were none. */
+export async function removeCredentials(registry: string, options: CredentialsWriteOptions = {}): Promise<boolean> {
+  const host = registryHostKey(registry);
+  const target = await writeTarget(host, options);
+  if (target.helper) {
+    const run = await runHelper(target.helper, serverAddressFor(host), 'erase');
+    if (run.code === 0) return true;
+    if (NOT_FOUND.test(run.stdout) || NOT_FOUND.test(run.stderr)) return false;
+    throw helperFailed(run, target.helper, 'erase');
+  }
+  const auths = (typeof target.json.auths === 'object' && target.json.auths !== null ? target.json.auths : {}) as Record<string, unknown>;
+  const keys = Object.keys(auths).filter((key) => registryHostKey(key) === host);
+  if (keys.length === 0) return false;
+  for (const key of keys) delete auths[key];
+  await writeAuthFile(target.path, { ...target.json, auths });
+  return true;
 }
