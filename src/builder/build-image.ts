@@ -23,9 +23,10 @@ import { parseDockerfile, parseInstruction } from './dockerfile/parse.js';
 import { createStageScope, planStages, type PlannedStage, type StagePlan } from './dockerfile/plan.js';
 import type { Instruction } from './dockerfile/types.js';
 import { BUILD_EPOCH, addHistory, applyMetadataInstruction, cloneConfig, containerConfig } from './image-config.js';
+import { ESSENTIAL_LABELS_WARNING, IMAGE_SPEC_STAGE, applyImageSpec, imageSpecDependencies } from './image-spec.js';
 import type { BuiltLayer } from './layer/types.js';
 import { RunInstruction } from './run/run-instruction.js';
-import type { Secret } from '../config/werf-config.js';
+import type { ImageSpec, Secret } from '../config/werf-config.js';
 
 export type { BuildLog, BuildServices } from './build-state.js';
 
@@ -58,6 +59,11 @@ export interface DockerfileBuildInput {
   /** werf.yaml `secrets` (for RUN --mount=type=secret) and `network` (RUN's default network). */
   secrets: readonly Secret[];
   network: string | undefined;
+  /**
+   * The image's `imageSpec` (with `build.imageSpec` merged in): werf's imageSpec stage after the last
+   * instruction. `werfName` is the image's name in werf.yaml, for `%image%` labels.
+   */
+  imageSpec?: { spec: ImageSpec; werfName: string };
 }
 
 export interface StageRecord {
@@ -128,6 +134,7 @@ class ImageBuilder {
       this.states.set(stage.index, state);
     }
     const final = this.states.get(this.plan.target)!;
+    if (this.input.imageSpec !== undefined) await this.imageSpecStage(final, this.input.imageSpec.spec, this.input.imageSpec.werfName);
     await this.ensureAdopted(final);
     return {
       platform: this.input.platform,
@@ -277,6 +284,30 @@ class ImageBuilder {
     }
   }
 
+  /** werf's imageSpec stage: the config edited, no layer, no history entry; its own digest over werf's dependencies. */
+  private async imageSpecStage(state: StageState, spec: ImageSpec, werfName: string): Promise<void> {
+    const context = { project: this.services.project, image: werfName };
+    const digest = stageDigest([...this.digestPrefix(), state.digest, IMAGE_SPEC_STAGE, ...imageSpecDependencies(spec, context)]);
+    state.digest = digest;
+    const found = await this.services.storage.findStage(digest);
+    if (found) {
+      state.published = found;
+      state.pending = found;
+      state.manifestDigest = undefined;
+      state.configDigest = undefined;
+      this.reused++;
+      this.records.push({ name: IMAGE_SPEC_STAGE, digest, tag: found.tag, reused: true });
+      this.services.log.stageReused(this.input.name, IMAGE_SPEC_STAGE, found.tag);
+      return;
+    }
+    if (this.services.requireBuilt) throw new StageNotBuiltError(this.input.name, IMAGE_SPEC_STAGE);
+    this.services.log.stageBuilding(this.input.name, IMAGE_SPEC_STAGE);
+    await this.ensureAdopted(state);
+    await this.publish(state, undefined, IMAGE_SPEC_STAGE, (config) => {
+      if (applyImageSpec(config, spec, context).essentialLabelsWarning) this.services.log.warn?.(ESSENTIAL_LABELS_WARNING);
+    });
+  }
+
   private applyMetadata(state: StageState, instruction: Instruction, expanded: ExpandedInstruction): void {
     if (instruction.keyword === 'ENV') containerConfig(state.config).Env = state.scope.configEnv();
     else applyMetadataInstruction(state.config, instruction, expanded, state.meta);
@@ -300,7 +331,7 @@ class ImageBuilder {
   }
 
   /** Write the state (plus an optional new layer) as a stage image: blobs first, the tag last. */
-  private async publish(state: StageState, layer: BuiltLayer | undefined, stageName: string): Promise<void> {
+  private async publish(state: StageState, layer: BuiltLayer | undefined, stageName: string, edit?: (config: ImageConfig) => void): Promise<void> {
     const { storage, project, version, files } = this.services;
     const store = storage.store;
     const config = cloneConfig(state.config);
@@ -313,6 +344,7 @@ class ImageBuilder {
     else delete labels[SERVICE_LABELS.parentStageId];
     if (files.commit) labels[SERVICE_LABELS.projectRepoCommit] = files.commit.hash;
     containerConfig(config).Labels = labels;
+    edit?.(config);
     const layers = [...state.layers];
     if (layer) {
       layers.push({ mediaType: layer.mediaType, digest: layer.digest, size: layer.size });

@@ -14,7 +14,7 @@ import { slipwayHome } from '../stages/home.js';
 import { LayerDirs } from './run/layer-dirs.js';
 import { makeScratchDir } from './scratch-dirs.js';
 import { proxySettingsFromEnv } from '../registry/proxy.js';
-import { StageNotBuiltError, buildDockerfileImage, type BuildLog, type PlatformImage } from './build-image.js';
+import { StageNotBuiltError, buildDockerfileImage, type BuildLog, type DockerfileBuildInput, type PlatformImage } from './build-image.js';
 import { findOciRuntime, type OciRuntime } from './run/oci-runtime.js';
 
 export interface BuildImagesOptions {
@@ -74,7 +74,8 @@ export function hostPlatform(): Platform {
   return { os: 'linux', architecture: arch[process.arch] ?? process.arch };
 }
 
-export async function buildImages(options: BuildImagesOptions): Promise<BuildResult> {
+export async function buildImages(givenOptions: BuildImagesOptions): Promise<BuildResult> {
+  const options = { ...givenOptions, log: warningsOnce(givenOptions.log) };
   const { config } = options;
   const order = resolveDependencyOrder(config.images, options.images);
   // Under Slipway's home rather than $TMPDIR: a killed build's leftovers are swept at the next start.
@@ -113,6 +114,21 @@ export async function buildImages(options: BuildImagesOptions): Promise<BuildRes
   } finally {
     await rm(tmpRoot, { recursive: true, force: true });
   }
+}
+
+/** werf's global warnings: each text is printed once per run, however many images or platforms say it. */
+function warningsOnce(log: BuildLog): BuildLog {
+  if (log.warn === undefined) return log;
+  const said = new Set<string>();
+  const warn = log.warn.bind(log);
+  // Object.create: a logger whose methods live on its prototype keeps them.
+  return Object.assign(Object.create(log) as BuildLog, {
+    warn: (message: string) => {
+      if (said.has(message)) return;
+      said.add(message);
+      warn(message);
+    },
+  });
 }
 
 function targetPlatforms(options: BuildImagesOptions, image: WerfImage): Platform[] {
@@ -160,7 +176,7 @@ async function buildOne(options: BuildImagesOptions, image: WerfImage, dependenc
       built.push(await buildDockerfileImage(services, {
         name: imageLogName(image.name), dockerfile: image.dockerfile, context: image.context, target: image.target, buildArgs,
         cacheVersion: image.cacheVersion ?? options.config.build.cacheVersion, platform, buildPlatform: hostPlatform(),
-        secrets: image.secrets, network: image.network,
+        secrets: image.secrets, network: image.network, ...imageSpecInput(image, options.log),
       }));
     }
   } catch (error) {
@@ -180,6 +196,19 @@ async function buildOne(options: BuildImagesOptions, image: WerfImage, dependenc
   }
   done(true, result.tag);
   return result;
+}
+
+/**
+ * werf applies an image's imageSpec as a stage of its own after the Dockerfile, except for `staged: true`
+ * Dockerfile images, whose stages werf maps without it (mapDockerfileToImagesSets): said once per image.
+ */
+function imageSpecInput(image: WerfImage & { kind: 'dockerfile' }, log: BuildLog): Pick<DockerfileBuildInput, 'imageSpec'> {
+  if (image.imageSpec === undefined) return {};
+  if (image.staged) {
+    log.warn?.(`image ${imageLogName(image.name)}: imageSpec is not applied to a staged Dockerfile image (werf does not apply it either); remove staged: true to apply it`);
+    return {};
+  }
+  return { imageSpec: { spec: image.imageSpec, werfName: image.name } };
 }
 
 /** Several platforms: an OCI index of the platform images under the 56-hex digest of their stage tags. */

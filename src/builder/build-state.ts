@@ -43,6 +43,8 @@ export interface BuildLog {
   stageBuilding(image: string, stage: string): void;
   stageStored(image: string, stage: string, tag: string, size: number): void;
   stageDiscarded(image: string, stage: string, tag: string): void;
+  /** A warning werf prints once per run (werf's global warnings); the logger prints each text once. */
+  warn?(message: string): void;
   /** Something worth knowing that is not a failure (e.g. a layer entry RUN's root filesystem skipped). */
   note?(message: string): void;
   /** Output of a RUN command, as it comes. */

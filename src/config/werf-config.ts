@@ -24,7 +24,7 @@ export interface ImageSpec {
   author: string | undefined;
   clearHistory: boolean;
   keepEssentialWerfLabels: boolean;
-  /** Deprecated in werf; accepted, no effect there. */
+  /** Deprecated in werf; accepted, no effect there (nor here). */
   clearWerfLabels: boolean;
   /** Exact names or `/regex/`. */
   removeLabels: string[];
@@ -38,7 +38,8 @@ export interface ImageSpec {
   volumes: string[];
   labels: Record<string, string>;
   env: Record<string, string>;
-  expose: string[];
+  /** Set (even to `[]`): the image's exposed ports are exactly these; undefined: left as they are. */
+  expose: string[] | undefined;
   user: string | undefined;
   cmd: string[] | undefined;
   entrypoint: string[] | undefined;

@@ -25,7 +25,14 @@ export interface BuildProjectOptions extends ProjectOptions {
 
 /** The events of a build, as the builder reports them. */
 export function buildEvents(emit: (event: ProjectEvent) => void): BuildLog {
+  // werf prints some warnings once per run however many images meet them.
+  const warned = new Set<string>();
   return {
+    warn: (message) => {
+      if (warned.has(message)) return;
+      warned.add(message);
+      emit({ type: 'warning', message });
+    },
     stageReused: (image, stage, tag) => emit({ type: 'stage-reused', image, stage, tag }),
     stageBuilding: (image, stage) => emit({ type: 'stage-building', image, stage }),
     stageStored: (image, stage, tag, size) => emit({ type: 'stage-built', image, stage, tag, size }),

@@ -1,6 +1,6 @@
 // werf's `/regex/` config values. werf compiles every one the same way, `regexp.Compile(fmt.Sprintf("^%s$", body))`
 // with the slashes stripped, and compares a value without slashes as an exact string:
-//   - imageSpec `removeLabels` (and `removeVolumes`, `removeEnv`): compileRemovePatterns in
+//   - imageSpec `removeLabels` and `removeEnv` (not `removeVolumes`, exact paths only): compileRemovePatterns in
 //     pkg/build/stage/image_spec.go in werf/werf;
 //   - keepPolicies `references.branch` / `references.tag`: processRegexpString in pkg/config/raw_meta_cleanup.go
 //     (an exact name goes through regexp.QuoteMeta into the same `^%s$`);

@@ -26,7 +26,7 @@ function emptyImageSpec(): ImageSpec {
     volumes: [],
     labels: {},
     env: {},
-    expose: [],
+    expose: undefined,
     user: undefined,
     cmd: undefined,
     entrypoint: undefined,
@@ -87,7 +87,7 @@ export function readImageSpec(view: MapView, cx: DocumentContext, global: boolea
       spec.clearWorkingDir = config.bool('clearWorkingDir') ?? false;
       spec.volumes = config.strList('volumes') ?? [];
       spec.env = config.strMap('env') ?? {};
-      spec.expose = config.strList('expose') ?? [];
+      spec.expose = config.strList('expose');
       spec.user = config.str('user');
       spec.cmd = config.strList('cmd');
       spec.entrypoint = config.strList('entrypoint');
