@@ -27,6 +27,7 @@ import { ESSENTIAL_LABELS_WARNING, IMAGE_SPEC_STAGE, applyImageSpec, imageSpecDe
 import type { BuiltLayer } from './layer/types.js';
 import { RunInstruction } from './run/run-instruction.js';
 import type { ImageSpec, Secret } from '../config/werf-config.js';
+import type { ExtraHost } from '../config/add-host.js';
 
 export type { BuildLog, BuildServices } from './build-state.js';
 
@@ -59,6 +60,8 @@ export interface DockerfileBuildInput {
   /** werf.yaml `secrets` (for RUN --mount=type=secret) and `network` (RUN's default network). */
   secrets: readonly Secret[];
   network: string | undefined;
+  /** werf.yaml `addHost`, parsed: every RUN's /etc/hosts has them. */
+  extraHosts?: readonly ExtraHost[];
   /**
    * The image's `imageSpec` (with `build.imageSpec` merged in): werf's imageSpec stage after the last
    * instruction. `werfName` is the image's name in werf.yaml, for `%image%` labels.
@@ -121,7 +124,7 @@ class ImageBuilder {
     this.runs = new RunInstruction({
       services, context, platform: input.platform, stages: this.states, ensureAdopted: (state) => this.ensureAdopted(state),
       settings: {
-        ...services.run, secrets: input.secrets, network: input.network,
+        ...services.run, secrets: input.secrets, network: input.network, ...(input.extraHosts ? { extraHosts: input.extraHosts } : {}),
         output: (chunk) => services.log.runOutput?.(input.name, chunk),
         note: (message) => services.log.note?.(message),
       },

@@ -7,7 +7,7 @@ import pLimit from 'p-limit';
 import { BuildError } from '../errors.js';
 import { MediaType, encodeManifest, formatPlatform, parsePlatform, type Descriptor, type Platform } from '../oci/index.js';
 import type { ProjectFiles } from '../project/index.js';
-import { imageLogName, resolveDependencyOrder, type WerfConfig, type WerfImage } from '../config/index.js';
+import { imageLogName, parseAddHost, resolveDependencyOrder, type WerfConfig, type WerfImage } from '../config/index.js';
 import type { RegistryClient } from '../registry/client.js';
 import { multiplatformDigestOf, publishImageMetadata, type StagesStorage } from '../stages/index.js';
 import { slipwayHome } from '../stages/home.js';
@@ -176,7 +176,7 @@ async function buildOne(options: BuildImagesOptions, image: WerfImage, dependenc
       built.push(await buildDockerfileImage(services, {
         name: imageLogName(image.name), dockerfile: image.dockerfile, context: image.context, target: image.target, buildArgs,
         cacheVersion: image.cacheVersion ?? options.config.build.cacheVersion, platform, buildPlatform: hostPlatform(),
-        secrets: image.secrets, network: image.network, ...imageSpecInput(image, options.log),
+        secrets: image.secrets, network: image.network, ...imageSpecInput(image, options.log), ...extraHostsInput(image),
       }));
     }
   } catch (error) {
@@ -196,6 +196,18 @@ async function buildOne(options: BuildImagesOptions, image: WerfImage, dependenc
   }
   done(true, result.tag);
   return result;
+}
+
+/** `addHost` (checked when werf.yaml was loaded), for RUN's /etc/hosts. */
+function extraHostsInput(image: WerfImage & { kind: 'dockerfile' }): Pick<DockerfileBuildInput, 'extraHosts'> {
+  if (image.addHost.length === 0) return {};
+  return {
+    extraHosts: image.addHost.map((entry) => {
+      const parsed = parseAddHost(entry);
+      if ('error' in parsed) throw new BuildError(`image ${imageLogName(image.name)}: addHost: ${parsed.error}`);
+      return parsed;
+    }),
+  };
 }
 
 /**

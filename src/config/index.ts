@@ -31,6 +31,7 @@ export type {
   WerfImage,
   YamlValue,
 } from './werf-config.js';
+export { extraHostLines, parseAddHost, type ExtraHost } from './add-host.js';
 export { DEPENDENCY_IMPORT_TYPES, findImage, imageLogName, relatedImageNames } from './werf-config.js';
 export {
   ConfigValidationError,

@@ -14,6 +14,7 @@ import { uniqueRepo } from '../support/images.js';
 import { snapshotImage, type FsSnapshot } from '../support/image-fs.js';
 import { registries } from '../support/registries.js';
 import { commitAsync } from '../support/git-repo.js';
+import { compileResolver } from '../support/resolve-probe.js';
 
 let base: string;
 const temps: string[] = [];
@@ -157,6 +158,28 @@ describe('RUN in builds', () => {
     const result = await build(dir, repo);
     expect(result.code, result.out).toBe(0);
     expect(content(await snapshotImage(`${repo}:${result.tag}`), '/none.txt')).toBe('lo\n');
+  }, 240_000);
+
+  it('addHost: a RUN resolves the added hosts; they enter the RUN\'s digest', async () => {
+    const werfYaml = (hosts: string): string => `project: runb\nconfigVersion: 1\n---\nimage: app\ndockerfile: Dockerfile\naddHost:\n${hosts}`;
+    const dir = await project({
+      'Dockerfile': `FROM ${base}\nRUN --network=none --mount=type=bind,source=probe/resolve,target=/resolve cp /etc/hosts /hosts.txt && /resolve registry.local v6.local > /resolved.txt\n`,
+    }, werfYaml('- registry.local:127.0.0.9\n- v6.local=[::1]\n'));
+    await mkdir(join(dir, 'probe'));
+    await compileResolver(join(dir, 'probe'));
+    await commit(dir, {});
+    const repo = `${registries().plain.host}/${uniqueRepo('run-build/addhost')}`;
+    const first = await build(dir, repo);
+    expect(first.code, first.out).toBe(0);
+    const fs = await snapshotImage(`${repo}:${first.tag!}`);
+    expect(content(fs, '/hosts.txt')).toBe('127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.9\tregistry.local\n::1\tv6.local\n');
+    expect(content(fs, '/resolved.txt')).toBe('registry.local 127.0.0.9\nv6.local ::1\n');
+    // Other hosts: the RUN is built again, and resolves them.
+    await commit(dir, { 'werf.yaml': werfYaml('- registry.local:127.0.0.10\n') });
+    const second = await build(dir, repo);
+    expect(second.code, second.out).toBe(0);
+    expect(second.built).toBe(1);
+    expect(content(await snapshotImage(`${repo}:${second.tag!}`), '/resolved.txt')).toMatch(/^registry\.local 127\.0\.0\.10\nv6\.local: /);
   }, 240_000);
 
   it('bind-mounts a path of another image', async () => {

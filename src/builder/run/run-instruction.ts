@@ -10,6 +10,7 @@ import { chmod, chown, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from '
 import { homedir } from 'node:os';
 import { join, posix, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { extraHostLines, type ExtraHost } from '../../config/add-host.js';
 import { BuildError } from '../../errors.js';
 import type { Platform } from '../../oci/index.js';
 import type { Secret } from '../../config/werf-config.js';
@@ -43,6 +44,8 @@ export interface RunSettings {
   secretEnv: Readonly<Record<string, string | undefined>>;
   /** werf.yaml `network` of the image (`--network` on a RUN wins). */
   network: string | undefined;
+  /** werf.yaml `addHost`, parsed: in every RUN's /etc/hosts, and in every RUN's digest (werf's stage digest holds it). */
+  extraHosts?: readonly ExtraHost[];
   /** Output of the commands, as it comes. */
   output: (chunk: Buffer) => void;
   /** The OCI runtime the containers run in (found on first use). */
@@ -139,6 +142,8 @@ export class RunInstruction {
       await rm(scratch, { recursive: true, force: true });
       throw error;
     }
+    const extraHosts = this.env.settings.extraHosts ?? [];
+    if (extraHosts.length > 0) hash.update(`addHost\0${extraHostLines(extraHosts)}`);
     return {
       checksum: hash.digest('hex'),
       build: async () => {
@@ -283,7 +288,7 @@ export class RunInstruction {
 
     const result = await runInSandbox<RunDiff>({
       layers: settings.layers, stack,
-      command: { argv, env, workdir: config.WorkingDir || '/', uid: user.uid, gid: user.gid, groups: user.groups, network, mounts: sandboxMounts },
+      command: { argv, env, workdir: config.WorkingDir || '/', uid: user.uid, gid: user.gid, groups: user.groups, network, mounts: sandboxMounts, ...(settings.extraHosts ? { extraHosts: settings.extraHosts } : {}) },
       output: settings.output, inspect: diffRun, runtime: settings.runtime, note: settings.note,
       ...(settings.signal ? { signal: settings.signal } : {}),
       ...(settings.timeoutMs !== undefined ? { timeoutMs: settings.timeoutMs } : {}),

@@ -23,6 +23,7 @@ import { accessSync, constants, existsSync, lstatSync, rmdirSync, unlinkSync } f
 import { chmod, lchown, lstat, mkdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { extraHostLines, type ExtraHost } from '../../config/add-host.js';
 import { BuildError } from '../../errors.js';
 import { ancestors } from '../layer/paths.js';
 import { removeTree, rootless } from './privileges.js';
@@ -58,6 +59,8 @@ export interface SandboxCommand {
   groups: number[];
   network: NetworkMode;
   mounts: SandboxMount[];
+  /** werf.yaml `addHost`: added to the container's /etc/hosts after the defaults. */
+  extraHosts?: readonly ExtraHost[];
 }
 
 export interface SandboxView {
@@ -373,7 +376,7 @@ async function prepare<T>(options: SandboxOptions<T>, dir: string, id: string, r
 
   // /etc/hosts and /etc/resolv.conf: private copies, so that the command cannot change the host's.
   const hostsFile = join(dir, 'hosts');
-  await writeFile(hostsFile, '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n');
+  await writeFile(hostsFile, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${extraHostLines(command.extraHosts ?? [])}`);
   const resolvFile = join(dir, 'resolv.conf');
   await writeFile(resolvFile, network.kind === 'none' ? '' : network.kind === 'slirp' ? `nameserver ${SLIRP_DNS}\n` : await hostResolvConf());
   for (const [target, source] of [['/etc/hosts', hostsFile], ['/etc/resolv.conf', resolvFile]] as const) {

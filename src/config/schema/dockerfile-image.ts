@@ -1,6 +1,8 @@
 // Dockerfile image documents.
 
 import { posix } from 'node:path';
+import { isSeq } from 'yaml';
+import { parseAddHost } from '../add-host.js';
 import type { DockerfileImage } from '../werf-config.js';
 import { DocumentContext } from './context.js';
 import {
@@ -47,6 +49,14 @@ export function readDockerfileImage(view: MapView, cx: DocumentContext): ImageDr
   const target = view.str('target');
   const args = view.strMap('args') ?? {};
   const addHost = view.strOrList('addHost') ?? [];
+  // Checked here, so that a bad entry is refused before anything is built; the message names the entry's line.
+  const addHostItems = isSeq(view.get('addHost')) ? view.list('addHost') : undefined;
+  addHost.forEach((entry, index) => {
+    const parsed = parseAddHost(entry);
+    if (!('error' in parsed)) return;
+    if (addHostItems === undefined) cx.report(view.at('addHost'), ['addHost'], parsed.error);
+    else cx.report(addHostItems[index]?.node, ['addHost', index], parsed.error);
+  });
   const ssh = view.str('ssh');
   const staged = view.bool('staged');
   const common = readCommon(view, cx, 'dockerfile', refs, true);
