@@ -1,13 +1,16 @@
 // Path rules. Paths in and out of ProjectFiles are relative to the project directory, posix style (`p` paths);
 // the project directory may be a subdirectory of the work tree, so internally paths are kept relative to the
-// top of the work tree (`w` paths). An absolute path, or one that leaves the project directory, is an error.
+// top of the work tree (`w` paths). An absolute path is an error. A path that leaves the project directory is an
+// error too, except where werf reads it (`.Files.Get "../x"`, a Dockerfile context above the project
+// directory): those may name any file of the git work tree (ProjectFilesImpl.toW checks the work tree).
 
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import { ProjectFileError } from './file-errors.js';
 import { cleanPath } from './globs.js';
 
-export function normalizeRelative(input: string, what: string): string {
+/** `input` cleaned; `allowParent`: it may start with `../` (the caller checks where it leads). */
+export function normalizeRelative(input: string, what: string, allowParent = false): string {
   if (typeof input !== 'string') throw new ConfigError(`the ${what} must be a string`);
   if (input.includes('\0')) throw new ProjectFileError('outside', [input], `the ${what} "${input}" contains a NUL character`);
   if (path.posix.isAbsolute(input) || /^[A-Za-z]:[\\/]/.test(input) || input.startsWith('\\\\')) {
@@ -18,7 +21,7 @@ export function normalizeRelative(input: string, what: string): string {
     );
   }
   const cleaned = cleanPath(input);
-  if (cleaned === '..' || cleaned.startsWith('../')) {
+  if (!allowParent && (cleaned === '..' || cleaned.startsWith('../'))) {
     throw new ProjectFileError('outside', [input], `the ${what} "${input}" is outside the project directory`);
   }
   return cleaned;

@@ -12,7 +12,7 @@ import { openCommittedBlob } from './git-blob-reader.js';
 import type { CommitEntry, CommitInfo } from './git.js';
 import type { GitState } from './git-state.js';
 import type { GiterminismConfig } from './giterminism.js';
-import { compilePathMatcher, globStaticPrefix } from './globs.js';
+import { cleanPath, compilePathMatcher, globStaticPrefix } from './globs.js';
 import { gitMode, isUnder, joinW, normalizeRelative, normalizeSafe } from './paths.js';
 import { commitTreeOf, devTreeOf, fsTreeOf, resolveIn, type NodeKind, type Resolved, type ResolveNames, type Tree } from './trees.js';
 import type { FilePurpose, ProjectFile, ProjectFiles, ProjectFilesSource } from './types.js';
@@ -85,8 +85,24 @@ export class ProjectFilesImpl implements ProjectFiles {
 
   // --- path helpers
 
+  /**
+   * The work-tree path of `p`. A `p` above the project directory (`../x`) is accepted while it stays in the git
+   * work tree, as werf reads such files; without git (a plain directory) nothing above the project is read.
+   */
   private toW(p: string): string {
-    return joinW(this.prefix, p);
+    if (p !== '..' && !p.startsWith('../')) return joinW(this.prefix, p);
+    const w = cleanPath(path.posix.join(this.prefix, p));
+    if (w === '..' || w.startsWith('../') || this.workTree === undefined) {
+      throw new ProjectFileError(
+        'outside',
+        [p],
+        this.workTree === undefined
+          ? `the path "${p}" is outside the project directory`
+          : `the path "${p}" is outside the git work tree "${this.workTree}"`,
+        this.workTree === undefined ? 'without git, only files inside the project directory can be read' : 'only files of the git repository can be read',
+      );
+    }
+    return w;
   }
 
   /** A w path as the user knows it: relative to the project directory. */
@@ -289,7 +305,7 @@ export class ProjectFilesImpl implements ProjectFiles {
   // --- reading
 
   readFile(input: string, purpose: FilePurpose = 'files'): Buffer {
-    const p = normalizeRelative(input, 'file path');
+    const p = normalizeRelative(input, 'file path', true);
     const located = this.locate(p, purpose, true);
     if (located.kind === 'dir') throw this.notAFile(p);
     if (located.source === 'fs') return readFileSync(this.abs(located.w));
@@ -297,7 +313,7 @@ export class ProjectFilesImpl implements ProjectFiles {
   }
 
   openStream(input: string, purpose: FilePurpose = 'files'): Readable {
-    const p = normalizeRelative(input, 'file path');
+    const p = normalizeRelative(input, 'file path', true);
     const located = this.locate(p, purpose, true);
     if (located.kind === 'dir') throw this.notAFile(p);
     if (located.source === 'fs') return createReadStream(this.abs(located.w));
@@ -306,7 +322,7 @@ export class ProjectFilesImpl implements ProjectFiles {
   }
 
   readLink(input: string, purpose: FilePurpose = 'files'): string {
-    const p = normalizeRelative(input, 'file path');
+    const p = normalizeRelative(input, 'file path', true);
     const located = this.locate(p, purpose, false);
     if (located.kind !== 'symlink') {
       throw new ProjectFileError('not-a-file', [p], `the path "${p}" is not a symbolic link`);
@@ -333,7 +349,7 @@ export class ProjectFilesImpl implements ProjectFiles {
 
   /** kindOf, where a path inside a submodule (which is not read) simply does not exist. */
   private probe(input: string, purpose: FilePurpose): NodeKind {
-    const p = normalizeRelative(input, 'path');
+    const p = normalizeRelative(input, 'path', true);
     try {
       return this.kindOf(p, purpose);
     } catch (error) {
@@ -479,7 +495,7 @@ export class ProjectFilesImpl implements ProjectFiles {
   }
 
   listFiles(dir: string, purpose: FilePurpose = 'context'): ProjectFile[] {
-    const d = normalizeRelative(dir, 'directory');
+    const d = normalizeRelative(dir, 'directory', true);
     const files = new Map<string, ProjectFile>();
     const wDir = this.toW(d);
 
@@ -553,7 +569,7 @@ export class ProjectFilesImpl implements ProjectFiles {
   uncommittedFiles(dir = '', purpose: FilePurpose = 'context'): string[] {
     const git = this.git;
     if (this.source !== 'commit' || git === undefined) return [];
-    const wDir = this.toW(normalizeRelative(dir, 'directory'));
+    const wDir = this.toW(normalizeRelative(dir, 'directory', true));
     const status = git.gitStatus();
     const result = new Set<string>();
     const entries = git.commitEntries();
@@ -567,8 +583,9 @@ export class ProjectFilesImpl implements ProjectFiles {
     for (const set of [status.modified, status.deleted, status.untracked]) {
       for (const w of set) {
         if (!isUnder(w, wDir)) continue;
-        const p = this.underProject(w);
-        if (p === undefined || this.accepted(purpose, p)) continue;
+        // wDir may lie above the project directory (a context there): name the file relative to the project.
+        const p = path.posix.relative(this.prefix, w);
+        if (this.accepted(purpose, p)) continue;
         if (git.isChanged(w)) result.add(p);
       }
     }

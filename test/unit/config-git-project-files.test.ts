@@ -176,14 +176,30 @@ describe('the commit source (giterminism)', () => {
     expectReason(() => open(repo).readFile('dir'), 'not-a-file');
   });
 
-  it('paths must stay inside the project directory', () => {
-    const repo = makeRepo({ 'app/werf.yaml': 'x', 'other.txt': 'o' });
+  it('paths may leave the project directory for committed files of the git work tree, as in werf', () => {
+    const repo = makeRepo({ 'app/werf.yaml': 'x', 'other.txt': 'o', 'shared/ctx/Dockerfile': 'FROM scratch\n', 'shared/ctx/a.txt': 'a' });
+    writeFiles(repo, { 'untracked.txt': 'u' });
     const files = open(path.join(repo, 'app'));
-    expectReason(() => files.readFile('../other.txt'), 'outside', /outside the project directory/);
-    expectReason(() => files.readFile('a/../../other.txt'), 'outside');
+    expect(files.readFile('../other.txt').toString()).toBe('o');
+    expect(files.readFile('a/../../other.txt').toString()).toBe('o');
+    expect(files.exists('../shared/ctx/a.txt')).toBe(true);
+    expect(files.listFiles('../shared/ctx').map((f) => f.path)).toEqual(['../shared/ctx/Dockerfile', '../shared/ctx/a.txt']);
+    expectReason(() => files.readFile('../untracked.txt'), 'untracked', /the file "..\/untracked.txt" not found in the project git repository/);
+    expectReason(() => files.readFile('../../other.txt'), 'outside', `the path "../../other.txt" is outside the git work tree "${repo}"`);
+    expectReason(() => files.exists('../..'), 'outside');
     expectReason(() => files.readFile('/etc/passwd'), 'outside', /must be relative/);
-    expectReason(() => files.exists('..'), 'outside');
+    // Globs stay inside the project directory.
     expectReason(() => files.glob('../*'), 'outside');
+    // A change above the project directory is an uncommitted file of a context there.
+    writeFiles(repo, { 'shared/ctx/a.txt': 'changed' });
+    expect(open(path.join(repo, 'app')).uncommittedFiles('../shared/ctx')).toEqual(['../shared/ctx/a.txt']);
+  });
+
+  it('without git, nothing above the project directory is read', () => {
+    const dir = tempDir();
+    writeFiles(dir, { 'app/werf.yaml': 'x', 'other.txt': 'o' });
+    const files = open(path.join(dir, 'app'), { looseGiterminism: true });
+    expectReason(() => files.readFile('../other.txt'), 'outside', 'the path "../other.txt" is outside the project directory');
   });
 
   it('maps paths when the project directory is a subdirectory of the work tree', () => {
