@@ -1,4 +1,5 @@
-// The CLI's reading of an operation's events (src/operations/events.ts): werf-like build lines grouped per image,
+// The CLI's reading of an operation's events (src/operations/events.ts): werf's build lines (`Use previously built
+// image for <image>/<stage>`; `Building stage <image>/<stage>` then `Store stage`) grouped per image,
 // RUN output as it comes, the transfer progress of an export, one block per exported image.
 
 import type { ProjectEvent, ProjectEventListener } from '../operations/index.js';
@@ -49,7 +50,9 @@ export function cliEvents(log: Logger, io: CliIo): CliEvents {
         add(event.image, `Use previously built image for ${event.image}/${event.stage}\n     name: ${event.tag}`);
         return;
       case 'stage-building':
-        log.verbose(`Building stage ${event.image}/${event.stage}`);
+        // werf's line, which scripts and werf's e2e tests grep for: at once with --log-verbose, else in the image's block.
+        if (log.level === 'verbose' || log.level === 'debug') log.verbose(`Building stage ${event.image}/${event.stage}`);
+        else add(event.image, `Building stage ${event.image}/${event.stage}`);
         if (live && log.level !== 'verbose' && log.level !== 'debug') {
           io.stderr(`\r\x1b[2KBuilding stage ${event.image}/${event.stage}...`);
           stageLineShown = true;

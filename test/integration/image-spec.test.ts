@@ -38,8 +38,10 @@ beforeAll(async () => {
 afterAll(removeTempDirs);
 
 describe('imageSpec (werf\'s spec_mutation fixture on Dockerfile images)', () => {
-  it('builds the imageSpec stage last', () => {
-    expect(first.run.out).toMatch(/^Store stage basic-test\/imageSpec$/m);
+  it('builds the imageSpec stage last, with werf\'s log lines', () => {
+    // werf's mutate_test.go: Expect(buildOut).To(ContainSubstring("Building stage")).
+    expect(first.run.out).toContain('Building stage');
+    expect(first.run.out).toMatch(/^Building stage basic-test\/imageSpec\nStore stage basic-test\/imageSpec$/m);
     for (const image of ['base', 'basic-test', 'clean-test', 'cmd-test']) {
       expect(first.report.Images[image]!.Stages.at(-1)!.Name).toBe('imageSpec');
     }
@@ -123,7 +125,8 @@ describe('imageSpec (werf\'s spec_mutation fixture on Dockerfile images)', () =>
 
   it('reuses every stage on a second build; a changed imageSpec rebuilds only the imageSpec stage', async () => {
     const again = await build(project, repo);
-    expect(again.run.out).not.toMatch(/^Store stage/m);
+    expect(again.run.out).not.toMatch(/^Store stage|^Building stage/m);
+    expect(again.run.out).toMatch(/^Use previously built image for basic-test\/imageSpec$/m);
     for (const name of Object.keys(first.report.Images)) expect(again.report.Images[name]!.DockerTag).toBe(first.report.Images[name]!.DockerTag);
 
     const werfYaml = readFileSync(join(project, 'werf.yaml'), 'utf8').replace('stopSignal: SIGINT', 'stopSignal: SIGQUIT');
