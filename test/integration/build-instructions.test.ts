@@ -1,7 +1,7 @@
 // Instruction-level behaviour of the builder, read back from the registry with skopeo and through the client.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,9 +15,12 @@ import { RegistryClient } from '../../src/registry/client.js';
 import { RegistryStore } from '../../src/store/registry-store.js';
 import { uniqueRepo } from '../support/images.js';
 import { registries, skopeoInspect } from '../support/registries.js';
-import { commitAsync } from '../support/git-repo.js';
+import { commitAsync, tempDirs } from '../support/git-repo.js';
 
 const run = promisify(execFile);
+// Every project (its .home inside it) and archive directory this file makes.
+const temp = tempDirs();
+afterAll(temp.removeAll);
 const client = new RegistryClient({ credentials: staticCredentials({}) });
 let server: Server;
 let serverUrl: string;
@@ -41,7 +44,7 @@ afterAll(async () => {
 });
 
 async function project(files: Record<string, string | Buffer>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'slipway-instr-'));
+  const dir = await temp.make('slipway-instr-');
   for (const [path, content] of Object.entries(files)) {
     await mkdir(dirname(join(dir, path)), { recursive: true });
     await writeFile(join(dir, path), content);
@@ -66,7 +69,7 @@ function tagOf(out: string, image: string): string {
 }
 
 async function tarGz(entries: Record<string, string>): Promise<Buffer> {
-  const dir = await mkdtemp(join(tmpdir(), 'slipway-tar-'));
+  const dir = await temp.make('slipway-tar-');
   for (const [path, content] of Object.entries(entries)) {
     await mkdir(dirname(join(dir, 'root', path)), { recursive: true });
     await writeFile(join(dir, 'root', path), content);
@@ -198,7 +201,7 @@ describe('builder instructions', () => {
   });
 
   it('an error of the layer code (a symlink loop in a COPY --from source) names Dockerfile:LINE', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'slipway-instr-'));
+    const dir = await temp.make('slipway-instr-');
     await writeFile(join(dir, 'werf.yaml'), 'project: instr\nconfigVersion: 1\n---\nimage: app\ndockerfile: Dockerfile\n');
     await writeFile(join(dir, 'Dockerfile'), 'FROM scratch AS s\nCOPY a b /\nFROM scratch\nCOPY --from=s /a/x /x\n');
     await symlink('b', join(dir, 'a'));

@@ -1,17 +1,20 @@
 // `slipway build` against a real registry: stages, reuse, rebuilds, concurrency, configs read back by skopeo.
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { uniqueRepo } from '../support/images.js';
 import { pushRandomImage, registries, skopeoInspect } from '../support/registries.js';
-import { gitAsync } from '../support/git-repo.js';
+import { gitAsync, tempDirs } from '../support/git-repo.js';
 
 const run = promisify(execFile);
+// Every project, clone and home this file makes (each project's .slipway-home inside it).
+const temp = tempDirs();
+afterAll(temp.removeAll);
 
 interface CliResult { code: number; stdout: string; stderr: string }
 
@@ -27,7 +30,7 @@ async function slipway(cwd: string, argv: string[], env: Record<string, string> 
 
 /** A project of three Dockerfile images: `base` from a registry image, `app` FROM base (a dependency), `tools` from scratch. */
 async function makeProject(baseImage: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'slipway-build-'));
+  const dir = await temp.make('slipway-build-');
   await gitAsync(dir, 'init', '-q');
   const files: Record<string, string> = {
     'werf.yaml': [
@@ -132,7 +135,7 @@ describe('slipway build', () => {
   it('computes the same stage digests in two clones with separate caches', async () => {
     const { plain } = registries();
     const project = await makeProject(baseRef);
-    const clone = await mkdtemp(join(tmpdir(), 'slipway-clone-'));
+    const clone = await temp.make('slipway-clone-');
     await run('git', ['clone', '-q', project, clone]);
     const a = await slipway(project, ['build', '--repo', `${plain.host}/${uniqueRepo('build/clone-a')}`]);
     const b = await slipway(clone, ['build', '--repo', `${plain.host}/${uniqueRepo('build/clone-b')}`]);
@@ -146,7 +149,7 @@ describe('slipway build', () => {
     const { plain } = registries();
     const repo = `${plain.host}/${uniqueRepo('build/race')}`;
     const project = await makeProject(baseRef);
-    const home = await mkdtemp(join(tmpdir(), 'slipway-race-home-'));
+    const home = await temp.make('slipway-race-home-');
     const runs = await Promise.all([0, 1, 2, 3].map(async () => {
       const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(process.cwd(), 'src/cli/main.ts'), 'build', '--dir', project, '--repo', repo], {
         cwd: process.cwd(), env: { ...process.env, SLIPWAY_HOME: home },

@@ -1,14 +1,15 @@
 // The installed `slipway` is the bundled dist/slipway.mjs (package.json `bin`): run it as a user would.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDirs } from '../support/git-repo.js';
 import { skopeoInspect } from '../support/registries.js';
 
 const run = promisify(execFile);
+const temp = tempDirs();
+afterAll(temp.removeAll);
 const BUNDLE = join(process.cwd(), 'dist/slipway.mjs');
 
 describe('the bundled CLI', () => {
@@ -19,8 +20,8 @@ describe('the bundled CLI', () => {
   it('prints its version and exports the example project with no registry', async () => {
     const { stdout } = await run(process.execPath, [BUNDLE, 'version']);
     expect(stdout).toMatch(/^slipway \d+\.\d+\.\d+\n$/);
-    const home = await mkdtemp(join(tmpdir(), 'slipway-bundle-home-'));
-    const out = await mkdtemp(join(tmpdir(), 'slipway-bundle-out-'));
+    const home = await temp.make('slipway-bundle-home-');
+    const out = await temp.make('slipway-bundle-out-');
     const exported = await run(process.execPath, [BUNDLE, 'export', '--dir', 'examples/hello', '--tag', `oci:${out}/layout:%image%`], {
       env: { ...process.env, SLIPWAY_HOME: home },
     });

@@ -1,5 +1,5 @@
 // copyImage and `slipway copy` between real registries and OCI layouts, checked with skopeo.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,11 +11,14 @@ import { OciLayoutStore } from '../../src/store/oci-layout-store.js';
 import { RegistryStore } from '../../src/store/registry-store.js';
 import { runCli } from '../../src/cli/program.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
+import { tempDirs } from '../support/git-repo.js';
 import { uniqueRepo, uploadBytes } from '../support/images.js';
 import { pushRandomImage, registries, skopeoInspect, skopeoInspectText } from '../support/registries.js';
 
 const client = new RegistryClient({ credentials: staticCredentials({}), retryBaseDelayMs: 5 });
 afterAll(() => client.close());
+const temp = tempDirs();
+afterAll(temp.removeAll);
 
 function store(host: string, repository: string): RegistryStore {
   return new RegistryStore(client, { registry: host, repository });
@@ -78,7 +81,7 @@ describe('copyImage', () => {
     const { plain } = registries();
     const name = uniqueRepo('copy/oci');
     const pushed = await pushRandomImage(plain.host, name, 'v1', { layers: 2, layerSize: 50_000 });
-    const dir = await mkdtemp(join(tmpdir(), 'slipway-layout-'));
+    const dir = await temp.make('slipway-layout-');
     const layout = await OciLayoutStore.open(dir, { create: true });
     await copyImage(store(plain.host, name), 'v1', layout, { tag: 'saved' });
     const inspected = await skopeoInspect(`oci:${dir}:saved`, { raw: true }) as { layers: unknown[] };

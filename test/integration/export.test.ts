@@ -1,17 +1,20 @@
 // `slipway export` end to end against real registries, read back with skopeo.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { uniqueRepo } from '../support/images.js';
 import { pushRandomImage, registries, skopeoInspect } from '../support/registries.js';
-import { commitAsync } from '../support/git-repo.js';
+import { commitAsync, tempDirs } from '../support/git-repo.js';
 
 const run = promisify(execFile);
+// Every project (its .home inside it), docker config and output directory this file makes.
+const temp = tempDirs();
+afterAll(temp.removeAll);
 
 interface Result { code: number; out: string; stdout: string }
 
@@ -29,7 +32,7 @@ let baseRef: string;
 let baseLayers: string[];
 
 async function project(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'slipway-export-'));
+  const dir = await temp.make('slipway-export-');
   const files: Record<string, string> = {
     'werf.yaml': `project: exporttest\nconfigVersion: 1\n---\nimage: backend\ndockerfile: backend.Dockerfile\n---\nimage: frontend\ndockerfile: frontend.Dockerfile\n---\nimage: helper\nfinal: false\ndockerfile: frontend.Dockerfile\n`,
     'backend.Dockerfile': `FROM ${baseRef}\nLABEL org.example.keep=yes werfish=1\nCOPY app.txt /app.txt\nCMD ["/app"]\n`,
@@ -108,7 +111,7 @@ describe('slipway export', () => {
   it('exports to registries with basic auth, TLS and bearer tokens', async () => {
     const { plain, basic, tls, token } = registries();
     const dir = await project();
-    const config = await mkdtemp(join(tmpdir(), 'slipway-export-auth-'));
+    const config = await temp.make('slipway-export-auth-');
     const auth = (u: string, p: string) => ({ auth: Buffer.from(`${u}:${p}`).toString('base64') });
     await writeFile(join(config, 'config.json'), JSON.stringify({ auths: { [basic.host]: auth(basic.username, basic.password), [token.host]: auth(token.username, token.password) } }));
     const targets = [`${basic.host}/${uniqueRepo('export/basic')}`, `${tls.host}/${uniqueRepo('export/tls')}`, `${token.host}/${uniqueRepo('export/token')}`];
@@ -146,7 +149,7 @@ describe('slipway export', () => {
   it('writes to an OCI layout destination and an export report', async () => {
     const { plain } = registries();
     const dir = await project();
-    const out = await mkdtemp(join(tmpdir(), 'slipway-export-oci-'));
+    const out = await temp.make('slipway-export-oci-');
     const report = join(out, 'report.json');
     const result = await slipway(dir, ['export', '--repo', `${plain.host}/${uniqueRepo('export/oci-stages')}`, '--tag', `oci:${out}/layout:%image%`,
       '--tag', `oci-archive:${out}/images.tar:%image%`, '--export-report-path', report]);

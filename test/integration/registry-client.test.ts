@@ -1,7 +1,6 @@
 // The registry client against real registries: plain, basic auth, TLS and bearer tokens.
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { RegistryClient } from '../../src/registry/client.js';
 import { HttpTransport } from '../../src/registry/http.js';
 import { pushRandomImage, registries, skopeoInspect, skopeoInspectText } from '../support/registries.js';
 import { uploadBytes, uniqueRepo } from '../support/images.js';
+import { tempDirs } from '../support/git-repo.js';
 
 const run = promisify(execFile);
 const clients: RegistryClient[] = [];
@@ -22,6 +22,8 @@ function client(options: ConstructorParameters<typeof RegistryClient>[0] = {}): 
   return c;
 }
 afterAll(async () => { await Promise.all(clients.map((c) => c.close())); });
+const temp = tempDirs();
+afterAll(temp.removeAll);
 
 describe('plain registry', () => {
   it('uploads blobs and a manifest that skopeo reads back byte for byte', async () => {
@@ -131,7 +133,7 @@ describe('plain registry', () => {
 describe('basic auth registry', () => {
   it('pushes with credentials from a docker config', async () => {
     const { basic } = registries();
-    const dir = await mkdtemp(join(tmpdir(), 'slipway-dockercfg-'));
+    const dir = await temp.make('slipway-dockercfg-');
     const auth = Buffer.from(`${basic.username}:${basic.password}`).toString('base64');
     await writeFile(join(dir, 'config.json'), JSON.stringify({ auths: { [`http://${basic.host}`]: { auth } } }));
     const repo = { registry: basic.host, repository: uniqueRepo('basic/push') };

@@ -5,11 +5,13 @@
 // repository on branch `main` with a test identity, no signing and no CRLF conversion, optionally from a
 // fixture directory and files, committed.
 //
-// Integration tests (asynchronous): gitAsync() runs git with a test identity; commitAsync() commits everything
+// Integration tests (asynchronous): tempDirs() keeps a test file's temporary directories in one list, removed
+// with `afterAll(temp.removeAll)`; gitAsync() runs git with a test identity; commitAsync() commits everything
 // in a project directory, initialising the repository first when asked.
 
 import { execFile, execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -87,6 +89,29 @@ export function makeRepo(files: Readonly<Record<string, string | Buffer>> = {}, 
   writeFiles(dir, files);
   if (options.fixture !== undefined || Object.keys(files).length > 0) commitAll(dir, 'commit', options.env);
   return dir;
+}
+
+/** The temporary directories one test file makes: make() creates each under $TMPDIR, removeAll() deletes them all. */
+export interface TempDirs {
+  /** A new empty directory `$TMPDIR/<prefix>XXXXXX` (the path mkdtemp returns), remembered for removeAll(). */
+  make(prefix: string): Promise<string>;
+  /** Deletes every directory make() returned so far (for `afterAll(temp.removeAll)`; safe to call again). */
+  removeAll(): Promise<void>;
+}
+
+/** A new list of temporary directories; register its removeAll with afterAll in the test file that makes it. */
+export function tempDirs(): TempDirs {
+  const made: string[] = [];
+  return {
+    async make(prefix: string): Promise<string> {
+      const dir = await mkdtemp(path.join(tmpdir(), prefix));
+      made.push(dir);
+      return dir;
+    },
+    async removeAll(): Promise<void> {
+      await Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+    },
+  };
 }
 
 const execFileAsync = promisify(execFile);
