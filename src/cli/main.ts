@@ -19,6 +19,13 @@ const onStray = (error: unknown): void => {
   fatal = true;
   process.exit(handleFatal(error, process.argv.includes('--log-debug')));
 };
+// A reader that went away (`slipway ... | head`): stop quietly, as other command-line tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    onStray(error);
+  });
+}
 process.on('unhandledRejection', onStray);
 process.on('uncaughtException', onStray);
 

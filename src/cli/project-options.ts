@@ -3,7 +3,7 @@
 
 import type { ProjectOptions } from '../operations/project.js';
 import type { RegistryClient } from '../registry/client.js';
-import { configLoadOptions, type ConfigOptionName } from './commands/config.js';
+import { configLoadOptions, type ConfigOptionName } from './config-options.js';
 import type { CliEvents } from './events.js';
 import type { Env, ResolvedOptions } from './options.js';
 

@@ -1,8 +1,7 @@
-// Registry options of the command line, turned into one RegistryClient per command run.
+// Registry options of the command line, turned into one RegistryClient per command run. The client (undici and
+// the rest) is loaded when a command needs one, not when the CLI starts.
 
-import { RegistryClient } from '../registry/client.js';
-import { dockerConfigCredentials } from '../registry/auth/credentials.js';
-import { proxySettingsFromEnv } from '../registry/proxy.js';
+import type { RegistryClient } from '../registry/client.js';
 import type { Logger } from './log.js';
 import type { Env } from './options.js';
 
@@ -16,7 +15,10 @@ export interface RegistryCliOptions {
   registryTimeout: number;
 }
 
-export function registryClientFor(options: RegistryCliOptions, env: Env, log: Logger): RegistryClient {
+export async function registryClientFor(options: RegistryCliOptions, env: Env, log: Logger): Promise<RegistryClient> {
+  const [{ RegistryClient }, { dockerConfigCredentials }, { proxySettingsFromEnv }] = await Promise.all([
+    import('../registry/client.js'), import('../registry/auth/credentials.js'), import('../registry/proxy.js'),
+  ]);
   return new RegistryClient({
     credentials: dockerConfigCredentials({ ...(options.dockerConfig ? { configDir: options.dockerConfig } : {}), env }),
     insecure: options.insecureRegistry,

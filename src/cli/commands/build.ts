@@ -3,15 +3,13 @@
 
 import { resolve } from 'node:path';
 import type { BuildResult } from '../../builder/build-images.js';
-import { buildReport } from '../../builder/build-report.js';
-import { buildProject } from '../../operations/index.js';
 import { defineCommand } from '../command.js';
 import { cliEvents } from '../events.js';
 import type { Logger } from '../log.js';
 import { checkOutputFile, writeOutputFile } from '../output-file.js';
 import { projectOptions } from '../project-options.js';
 import { REGISTRY_OPTION_NAMES, registryClientFor } from '../registry-client.js';
-import { CONFIG_OPTION_NAMES } from './config.js';
+import { CONFIG_OPTION_NAMES } from '../config-options.js';
 
 /** werf's default `--build-report-path` (relative to the project directory). */
 export const DEFAULT_BUILD_REPORT_PATH = '.werf-build-report.json';
@@ -29,7 +27,9 @@ export const buildCommand = defineCommand({
     const started = Date.now();
     const reportPath = resolve(options.dir ?? '.', options.buildReportPath ?? DEFAULT_BUILD_REPORT_PATH);
     if (options.saveBuildReport) await checkOutputFile(reportPath, '--build-report-path');
-    const client = registryClientFor(options, env, log);
+    // Loaded here, not at start-up: `slipway version` and `--help` need none of the builder.
+    const [{ buildProject }, { buildReport }] = await Promise.all([import('../../operations/index.js'), import('../../builder/build-report.js')]);
+    const client = await registryClientFor(options, env, log);
     const events = cliEvents(log, io);
     try {
       const result = await buildProject({

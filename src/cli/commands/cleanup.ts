@@ -2,15 +2,14 @@
 // that the keep policies no longer need (werf's pkg/cleaning; docs/cleanup.md; src/cleanup/). Exported images are never touched:
 // only tags shaped like stages or records whose config carries this project's `slipway` label are candidates.
 
-import { readKeepList, type CleanupResult } from '../../cleanup/index.js';
-import { cleanupProject } from '../../operations/index.js';
+import type { CleanupResult } from '../../cleanup/index.js';
 import { defineCommand, type CliIo } from '../command.js';
 import { cliEvents } from '../events.js';
 import type { Logger } from '../log.js';
 import { formatBytes } from '../progress.js';
 import { projectOptions } from '../project-options.js';
 import { REGISTRY_OPTION_NAMES, registryClientFor } from '../registry-client.js';
-import { CONFIG_OPTION_NAMES } from './config.js';
+import { CONFIG_OPTION_NAMES } from '../config-options.js';
 
 export const cleanupCommand = defineCommand({
   name: 'cleanup',
@@ -26,8 +25,9 @@ export const cleanupCommand = defineCommand({
     ...CONFIG_OPTION_NAMES, ...REGISTRY_OPTION_NAMES, 'repo', 'homeDir', 'keepStagesBuiltWithinLastNHours', 'dryRun', 'keepList',
   ],
   async run({ options, log, io, env }) {
+    const [{ readKeepList }, { cleanupProject }] = await Promise.all([import('../../cleanup/index.js'), import('../../operations/index.js')]);
     const keepList = await readKeepList(options.keepList);
-    const client = registryClientFor(options, env, log);
+    const client = await registryClientFor(options, env, log);
     const events = cliEvents(log, io);
     try {
       const result = await cleanupProject({

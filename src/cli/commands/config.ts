@@ -8,45 +8,21 @@
 // Both load and validate the whole configuration first, as werf does.
 
 import type { Command } from 'commander';
-import { loadProject, type LoadWerfConfigOptions } from '../../config/load-config.js';
-import { selectImages } from '../../config/select-images.js';
-import { imageLogName, type WerfConfig } from '../../config/werf-config.js';
+import type { WerfConfig } from '../../config/werf-config.js';
 import { defineCommand, type CliRuntime, type SlipwayCommand } from '../command.js';
-import type { Env, ResolvedOptions } from '../options.js';
+import { CONFIG_OPTION_NAMES, configLoadOptions } from '../config-options.js';
 
-/** The options every command that reads werf.yaml takes. */
-export const CONFIG_OPTION_NAMES = [
-  'dir',
-  'config',
-  'configTemplatesDir',
-  'env',
-  'gitWorkTree',
-  'dev',
-  'devIgnore',
-  'looseGiterminism',
-  'giterminismConfig',
-] as const;
-
-export type ConfigOptionName = (typeof CONFIG_OPTION_NAMES)[number];
-
-/** Resolved CLI options (and the process environment) to loader options. */
-export function configLoadOptions(options: ResolvedOptions<ConfigOptionName>, env: Env): LoadWerfConfigOptions {
-  return {
-    ...(options.dir === undefined ? {} : { dir: options.dir }),
-    ...(options.config === undefined ? {} : { config: options.config }),
-    configTemplatesDir: options.configTemplatesDir,
-    env: options.env ?? '',
-    ...(options.gitWorkTree === undefined ? {} : { gitWorkTree: options.gitWorkTree }),
-    dev: options.dev,
-    devIgnore: options.devIgnore,
-    looseGiterminism: options.looseGiterminism,
-    giterminismConfig: options.giterminismConfig,
-    environment: env,
-  };
+/** werf.yaml's machinery, loaded by the commands that read it (not at start-up). */
+async function config() {
+  const [{ loadProject }, { selectImages }, { imageLogName }] = await Promise.all([
+    import('../../config/load-config.js'), import('../../config/select-images.js'), import('../../config/werf-config.js'),
+  ]);
+  return { loadProject, selectImages, imageLogName };
 }
 
 /** What `config render IMAGE_NAME...` prints: the documents of the selected images (werf's renderSpecificImages). */
-export function renderSelectedImages(config: WerfConfig, patterns: readonly string[]): string {
+export async function renderSelectedImages(config: WerfConfig, patterns: readonly string[]): Promise<string> {
+  const { selectImages } = await import('../../config/select-images.js');
   const { images } = selectImages(config, patterns, { finalOnly: false });
   const printed = new Set<number>();
   const texts: string[] = [];
@@ -68,9 +44,10 @@ const renderCommand = defineCommand({
     'is validated first.',
   arguments: [{ syntax: '[IMAGE_NAME...]', help: 'image name patterns (globs, !pattern to exclude)' }],
   options: CONFIG_OPTION_NAMES,
-  run({ options, args, io, env }) {
-    const { config } = loadProject(configLoadOptions(options, env));
-    io.stdout(args.length === 0 ? config.rendered : renderSelectedImages(config, args));
+  async run({ options, args, io, env }) {
+    const { loadProject } = await config();
+    const { config: werfConfig } = loadProject(configLoadOptions(options, env));
+    io.stdout(args.length === 0 ? werfConfig.rendered : await renderSelectedImages(werfConfig, args));
   },
 });
 
@@ -79,9 +56,10 @@ const listCommand = defineCommand({
   summary: 'List the images of werf.yaml',
   description: 'Print the names of the images defined in werf.yaml, one per line, sorted; the nameless image is shown as ~.',
   options: [...CONFIG_OPTION_NAMES, 'finalOnly'],
-  run({ options, io, env }) {
-    const { config } = loadProject(configLoadOptions(options, env));
-    const { images } = selectImages(config, [], { finalOnly: options.finalOnly });
+  async run({ options, io, env }) {
+    const { loadProject, selectImages, imageLogName } = await config();
+    const { config: werfConfig } = loadProject(configLoadOptions(options, env));
+    const { images } = selectImages(werfConfig, [], { finalOnly: options.finalOnly });
     io.stdout(images.map((image) => `${imageLogName(image.name)}\n`).join(''));
   },
 });

@@ -4,9 +4,6 @@
 
 import { NotFoundError, UsageError } from '../../errors.js';
 import { TAG_PATTERN } from '../../oci/index.js';
-import { copyImage } from '../../store/copy-image.js';
-import { closeStore } from '../../store/image-store.js';
-import { openLocation } from '../../store/location.js';
 import { defineCommand } from '../command.js';
 import { checkOutputFile, writeOutputFile } from '../output-file.js';
 import { REGISTRY_OPTION_NAMES, registryClientFor } from '../registry-client.js';
@@ -32,7 +29,10 @@ export const copyCommand = defineCommand({
     }
     const digestFile = options.digestfile === undefined ? undefined : resolve(options.digestfile);
     if (digestFile !== undefined) await checkOutputFile(digestFile, '--digestfile');
-    const client = registryClientFor(options, env, log);
+    const [{ copyImage }, { closeStore }, { openLocation }] = await Promise.all([
+      import('../../store/copy-image.js'), import('../../store/image-store.js'), import('../../store/location.js'),
+    ]);
+    const client = await registryClientFor(options, env, log);
     try {
       const src = await openLocation(source, { client });
       // The source must exist before the destination is made: a failed copy leaves no empty layout behind.

@@ -4,16 +4,13 @@
 
 import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { parseAddLabels, parseAnnotations } from '../../export/labels.js';
-import { requireTagTemplates } from '../../export/tag-template.js';
-import { exportProject } from '../../operations/index.js';
 import { defineCommand } from '../command.js';
 import { cliEvents } from '../events.js';
 import { checkOutputFile, writeOutputFile } from '../output-file.js';
 import { projectOptions } from '../project-options.js';
 import { REGISTRY_OPTION_NAMES, registryClientFor } from '../registry-client.js';
 import { DEFAULT_BUILD_REPORT_PATH } from './build.js';
-import { CONFIG_OPTION_NAMES } from './config.js';
+import { CONFIG_OPTION_NAMES } from '../config-options.js';
 
 export const exportCommand = defineCommand({
   name: 'export',
@@ -29,6 +26,9 @@ export const exportCommand = defineCommand({
     'requireBuiltImages', 'useBuildReport', 'buildReportPath', 'exportReportPath', 'parallel', 'parallelTasksLimit', 'homeDir', 'ociRuntime',
   ],
   async run({ options, args, log, io, env }) {
+    const [{ parseAddLabels, parseAnnotations }, { requireTagTemplates }, { exportProject }] = await Promise.all([
+      import('../../export/labels.js'), import('../../export/tag-template.js'), import('../../operations/index.js'),
+    ]);
     // Every input is checked before anything is built or pushed (the templates again, against the images, once
     // werf.yaml is read).
     requireTagTemplates(options.tag);
@@ -38,7 +38,7 @@ export const exportCommand = defineCommand({
     if (options.useBuildReport && !options.buildReportPath) {
       throw new UsageError('build report path must be specified', { hint: `pass --build-report-path FILE with --use-build-report (slipway build writes ${DEFAULT_BUILD_REPORT_PATH})` });
     }
-    const client = registryClientFor(options, env, log);
+    const client = await registryClientFor(options, env, log);
     const events = cliEvents(log, io);
     try {
       const exported = await exportProject({

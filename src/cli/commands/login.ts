@@ -4,9 +4,6 @@
 // skopeo's), else docker's config.json (--docker-config, $DOCKER_CONFIG, ~/.docker).
 
 import { UsageError } from '../../errors.js';
-import { removeCredentials, saveCredentials, staticCredentials } from '../../registry/auth/credentials.js';
-import { RegistryClient } from '../../registry/client.js';
-import { proxySettingsFromEnv } from '../../registry/proxy.js';
 import { defineCommand, type CliIo } from '../command.js';
 
 async function readAllStdin(io: CliIo): Promise<string> {
@@ -41,6 +38,9 @@ export const loginCommand = defineCommand({
     if (password === undefined || password === '') throw new UsageError('login needs a password', { hint: 'pass it on standard input with --password-stdin' });
     if (options.password !== undefined) log.warn('--password puts the password in the process list and the shell history: use --password-stdin');
 
+    const [{ saveCredentials, staticCredentials }, { RegistryClient }, { proxySettingsFromEnv }] = await Promise.all([
+      import('../../registry/auth/credentials.js'), import('../../registry/client.js'), import('../../registry/proxy.js'),
+    ]);
     const client = new RegistryClient({
       credentials: staticCredentials({ [host]: { username: options.username, password } }),
       insecure: options.insecureRegistry, skipTlsVerify: options.skipTlsVerifyRegistry,
@@ -64,6 +64,7 @@ export const logoutCommand = defineCommand({
   options: ['dockerConfig'],
   async run({ options, args, io, env }) {
     const host = registryHost(args[0]!);
+    const { removeCredentials } = await import('../../registry/auth/credentials.js');
     const removed = await removeCredentials(host, { env, ...(options.dockerConfig ? { configDir: options.dockerConfig } : {}) });
     io.stdout(removed ? `Removing login credentials for ${host}\n` : `Not logged in to ${host}\n`);
   },

@@ -2,13 +2,12 @@
 // the local one under the home directory). The same protection as cleanup: only tags shaped like stages or
 // records whose config carries this project's `slipway` label are deleted; exported images and other tags stay.
 
-import { purgeProject } from '../../operations/index.js';
 import { defineCommand } from '../command.js';
 import { cliEvents } from '../events.js';
 import { projectOptions } from '../project-options.js';
 import { REGISTRY_OPTION_NAMES, registryClientFor } from '../registry-client.js';
 import { printResult } from './cleanup.js';
-import { CONFIG_OPTION_NAMES } from './config.js';
+import { CONFIG_OPTION_NAMES } from '../config-options.js';
 
 export const purgeCommand = defineCommand({
   name: 'purge',
@@ -19,7 +18,8 @@ export const purgeCommand = defineCommand({
     'included, are never touched. Do not run it while a build of the project is running.',
   options: [...CONFIG_OPTION_NAMES, ...REGISTRY_OPTION_NAMES, 'repo', 'homeDir', 'dryRun', 'force'],
   async run({ options, log, io, env }) {
-    const client = registryClientFor(options, env, log);
+    const { purgeProject } = await import('../../operations/index.js');
+    const client = await registryClientFor(options, env, log);
     const events = cliEvents(log, io);
     try {
       const result = await purgeProject({ ...projectOptions(options, env, client, events), dryRun: options.dryRun });
