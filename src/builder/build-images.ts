@@ -7,7 +7,7 @@ import pLimit from 'p-limit';
 import { BuildError } from '../errors.js';
 import { MediaType, encodeManifest, formatPlatform, parsePlatform, type Descriptor, type Platform } from '../oci/index.js';
 import type { ProjectFiles } from '../project/index.js';
-import { imageLogName, parseAddHost, resolveDependencyOrder, type WerfConfig, type WerfImage } from '../config/index.js';
+import { imageLogName, parseAddHost, relatedImageNames, resolveDependencyOrder, type WerfConfig, type WerfImage } from '../config/index.js';
 import type { RegistryClient } from '../registry/client.js';
 import { multiplatformDigestOf, publishImageMetadata, type StagesStorage } from '../stages/index.js';
 import { slipwayHome } from '../stages/home.js';
@@ -16,6 +16,7 @@ import { makeScratchDir } from './scratch-dirs.js';
 import { proxySettingsFromEnv } from '../registry/proxy.js';
 import { StageNotBuiltError, buildDockerfileImage, type BuildLog, type DockerfileBuildInput, type PlatformImage } from './build-image.js';
 import { findOciRuntime, type OciRuntime } from './run/oci-runtime.js';
+import { buildStapelImage } from './stapel/build-stapel-image.js';
 
 export interface BuildImagesOptions {
   config: WerfConfig;
@@ -78,6 +79,7 @@ export async function buildImages(givenOptions: BuildImagesOptions): Promise<Bui
   const options = { ...givenOptions, log: warningsOnce(givenOptions.log) };
   const { config } = options;
   const order = resolveDependencyOrder(config.images, options.images);
+  refuseUnsupported(order);
   // Under Slipway's home rather than $TMPDIR: a killed build's leftovers are swept at the next start.
   const tmpRoot = await makeScratchDir(options.tmpDir ?? join(runHome(options), '..', 'tmp'), 'build');
   const limit = pLimit(options.parallelTasksLimit !== undefined && options.parallelTasksLimit > 0 ? options.parallelTasksLimit : Infinity);
@@ -89,7 +91,7 @@ export async function buildImages(givenOptions: BuildImagesOptions): Promise<Bui
   try {
     for (const image of order) {
       // Every image waits for what it depends on; the pool bounds how many build at once.
-      const deps = [...new Set(image.dependencies.map((d) => d.image))];
+      const deps = [...new Set([...image.dependencies.map((d) => d.image), ...(image.kind === 'stapel' ? relatedImageNames(image) : [])])];
       const started = Promise.all(deps.map((name) => results.get(name)!)).then((built) =>
         limit(() => buildOne(options, image, new Map(built.map((b) => [b.name, b])), tmpRoot, layers, ociRuntime)));
       // -Z reports every image that misses a stage, so the others run on; otherwise the first failure stops the queue.
@@ -152,10 +154,6 @@ function runHome(options: BuildImagesOptions): string {
 }
 
 async function buildOne(options: BuildImagesOptions, image: WerfImage, dependencies: ReadonlyMap<string, BuiltImage>, tmpDir: string, layers: LayerDirs, runtime: () => OciRuntime): Promise<BuiltImage> {
-  if (image.kind !== 'dockerfile') {
-    throw new BuildError(`image ${imageLogName(image.name)}: stapel images are not supported yet; only Dockerfile images are built`);
-  }
-  const buildArgs = { ...image.args, ...dependencyArgs(image, dependencies) };
   const platforms = targetPlatforms(options, image);
   const services = {
     requireBuilt: options.requireBuilt ?? false,
@@ -173,6 +171,14 @@ async function buildOne(options: BuildImagesOptions, image: WerfImage, dependenc
   });
   try {
     for (const platform of platforms) {
+      if (image.kind === 'stapel') {
+        built.push(await buildStapelImage(services, {
+          image, cacheVersion: image.cacheVersion ?? options.config.build.cacheVersion, platform, dependencies,
+          runHome: runHome(options), env: options.env ?? process.env,
+        }));
+        continue;
+      }
+      const buildArgs = { ...image.args, ...dependencyArgs(image, dependencies) };
       built.push(await buildDockerfileImage(services, {
         name: imageLogName(image.name), dockerfile: image.dockerfile, context: image.context, target: image.target, buildArgs,
         cacheVersion: image.cacheVersion ?? options.config.build.cacheVersion, platform, buildPlatform: hostPlatform(),
@@ -221,6 +227,17 @@ function imageSpecInput(image: WerfImage & { kind: 'dockerfile' }, log: BuildLog
     return {};
   }
   return { imageSpec: { spec: image.imageSpec, werfName: image.name } };
+}
+
+/** Stapel `ansible` is refused before anything is built (docs/stapel.md). */
+function refuseUnsupported(images: readonly WerfImage[]): void {
+  for (const image of images) {
+    if (image.kind === 'stapel' && image.ansible !== undefined) {
+      throw new BuildError(`image ${imageLogName(image.name)}: stapel "ansible" is not supported: nothing was built`, {
+        hint: 'write the stages as "shell" commands (docs/stapel.md)',
+      });
+    }
+  }
 }
 
 /** Several platforms: an OCI index of the platform images under the 56-hex digest of their stage tags. */

@@ -208,6 +208,38 @@ export function listCommitFiles(workTree: string, commit: string): Map<string, C
   return entries;
 }
 
+export interface SizedCommitEntry extends CommitEntry {
+  /** Bytes of the blob (0 for submodules). */
+  size: number;
+}
+
+/** listCommitFiles with each blob's size (`git ls-tree -l`): what stapel git stages archive and patch. */
+export function listCommitTree(workTree: string, commit: string): Map<string, SizedCommitEntry> {
+  const output = git(workTree, ['ls-tree', '-r', '-z', '-l', '--full-tree', commit]);
+  const entries = new Map<string, SizedCommitEntry>();
+  for (const record of splitNul(output)) {
+    // "<mode> SP <type> SP <object> SP+ <size> TAB <path>"
+    const tab = record.indexOf('\t');
+    if (tab < 0) continue;
+    const [modeText = '', kind = '', objectId = '', sizeText = ''] = record.slice(0, tab).split(/ +/);
+    const path = record.slice(tab + 1);
+    const mode = parseInt(modeText, 8);
+    let type: CommitEntryType;
+    if (kind === 'commit' || mode === 0o160000) type = 'submodule';
+    else if (mode === 0o120000) type = 'symlink';
+    else if (kind === 'blob') type = 'file';
+    else continue;
+    entries.set(path, { mode, type, objectId, size: sizeText === '-' ? 0 : Number(sizeText) });
+  }
+  return entries;
+}
+
+/** Whether `commit` names a commit of the repository. */
+export function commitExists(workTree: string, commit: string): boolean {
+  if (!OBJECT_ID.test(commit)) return false;
+  return runGit(workTree, ['cat-file', '-e', `${commit}^{commit}`]).status === 0;
+}
+
 /** The content of one blob. */
 export function readBlob(workTree: string, objectId: string): Buffer {
   checkObjectId(objectId);

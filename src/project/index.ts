@@ -8,7 +8,7 @@ export type {
   ProjectFiles,
   ProjectFilesSource,
 } from './types.js';
-export type { CommitEntry, CommitInfo, GitReferenceInfo, GitStatus, HistoryCommit } from './git.js';
+export type { CommitEntry, CommitInfo, SizedCommitEntry, GitReferenceInfo, GitStatus, HistoryCommit } from './git.js';
 export {
   allowanceKeyFor,
   NoGitWorkTreeError,
@@ -35,4 +35,6 @@ export {
   parseGiterminismConfig,
   type GiterminismConfig,
 } from './giterminism.js';
+export { commitExists, listCommitTree, openBlobStream } from './git.js';
+export { openCommittedBlob } from './git-blob-reader.js';
 export { fetchOriginBranchesAndTags, isShallowRepository, listReferences, originUrl, revList } from './git.js';

@@ -28,6 +28,8 @@ declare -A PROVIDER=(
   # extended attributes (file capabilities) of RUN diffs and unpacked layers, and the tests that check them
   [getfattr]=attr
   [setfattr]=attr
+  # stapel shell stages: the static bash Slipway bind-mounts read-only at /.werf/stapel/embedded/bin/bash
+  [bash-static]=bash-static
 )
 
 # The escape probes run Slipway rootless as this unprivileged user (the tests run as root).
