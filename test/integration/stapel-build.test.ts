@@ -1,7 +1,7 @@
 // Stapel images built end to end: werf's stage list, shell stages in the RUN sandbox with the mounted static
 // bash, docker instructions, git mappings and their reuse rules, imports, artifacts. Images are read back with
 // skopeo + umoci (test/support/image-fs.ts), independently of Slipway's code.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,7 +35,8 @@ async function commit(dir: string, files: Record<string, string | null>, init = 
       continue;
     }
     await mkdir(dirname(join(dir, path)), { recursive: true });
-    await writeFile(join(dir, path), content);
+    await writeFile(join(dir, path), content, { mode: path.endsWith('.sh') ? 0o755 : 0o644 });
+    if (path.endsWith('.sh')) await chmod(join(dir, path), 0o755);
   }
   await commitAsync(dir, 'change', { init });
 }
@@ -134,6 +135,137 @@ describe('stapel images', () => {
     expect(result.out).toMatch(/image app: stage install: install: the shell commands exited with code 1/);
     expect(result.out).toMatch(/before-failure/);
   }, 240_000);
+
+  it('maps git files with owners and filters; a change matching no stageDependencies rebuilds only gitLatestPatch', async () => {
+    const werfYaml = yaml([
+      'project: stapel', 'configVersion: 1', '---', 'image: app', `from: ${base}`,
+      'git:',
+      '- add: /src',
+      '  to: /app',
+      '  excludePaths: ["**/*.tmp"]',
+      '  owner: app',
+      '  group: staff',
+      '  stageDependencies:',
+      '    install: [deps]',
+      '    setup: ["*.sh"]',
+      '- add: /config/app.conf',
+      '  to: /etc/app.conf',
+      'shell:',
+      '  install: [cat /app/deps/list > /installed]',
+      '  setup: [ls /app > /setup-listing]',
+    ]);
+    const dir = await project({
+      'werf.yaml': werfYaml,
+      'src/main.txt': 'main v1\n', 'src/old.txt': 'old\n', 'src/scratch.tmp': 'tmp\n', 'src/deps/list': 'dep-a\n',
+      'src/run.sh': '#!/bin/sh\necho run\n', 'src/lib/nested/file.txt': 'nested\n', 'config/app.conf': 'conf=1\n', 'other/ignored': 'x\n',
+    });
+    const repo = `${registries().plain.host}/${uniqueRepo('stapel/git')}`;
+    const first = await build(dir, repo);
+    expect(first.code, first.out).toBe(0);
+    expect(first.stored).toEqual(['app/from', 'app/gitArchive', 'app/install', 'app/setup']);
+    let fs = await snapshotImage(`${repo}:${first.tags.get('app')}`);
+    expect(text(fs, '/app/main.txt')).toBe('main v1\n');
+    expect(fs.get('/app/main.txt')).toMatchObject({ uid: 1000, gid: 50, mode: 0o644 });
+    expect(fs.get('/app/run.sh')).toMatchObject({ uid: 1000, gid: 50, mode: 0o755 });
+    expect(fs.get('/app/lib/nested')).toMatchObject({ type: 'dir', uid: 1000, gid: 50 });
+    expect(fs.has('/app/scratch.tmp')).toBe(false);
+    expect(fs.has('/app/other')).toBe(false);
+    expect(fs.has('/other')).toBe(false);
+    expect(text(fs, '/etc/app.conf')).toBe('conf=1\n');
+    expect(fs.get('/etc/app.conf')).toMatchObject({ uid: 0, gid: 0 });
+    expect(text(fs, '/installed')).toBe('dep-a\n');
+    expect(text(fs, '/setup-listing')).toBe('deps\nlib\nmain.txt\nold.txt\nrun.sh\n');
+
+    // A change no stageDependencies match: the shell stages are reused, gitLatestPatch carries it.
+    await commit(dir, { 'src/main.txt': 'main v2\n', 'src/old.txt': null, 'src/new.txt': 'new\n', 'src/more.tmp': 'tmp\n', 'other/ignored': 'y\n' });
+    const patched = await build(dir, repo);
+    expect(patched.code, patched.out).toBe(0);
+    expect(patched.stored).toEqual(['app/gitLatestPatch']);
+    expect(patched.reused).toEqual(['app/from', 'app/gitArchive', 'app/install', 'app/setup']);
+    fs = await snapshotImage(`${repo}:${patched.tags.get('app')}`);
+    expect(text(fs, '/app/main.txt')).toBe('main v2\n');
+    expect(text(fs, '/app/new.txt')).toBe('new\n');
+    expect(fs.get('/app/new.txt')).toMatchObject({ uid: 1000, gid: 50 });
+    expect(fs.has('/app/old.txt')).toBe(false);
+    expect(fs.has('/app/more.tmp')).toBe(false);
+    // setup ran before the patch: its listing is the first commit's.
+    expect(text(fs, '/setup-listing')).toBe('deps\nlib\nmain.txt\nold.txt\nrun.sh\n');
+
+    // A change outside every mapping changes nothing at all.
+    await commit(dir, { 'other/ignored': 'z\n' });
+    const outside = await build(dir, repo);
+    expect(outside.code, outside.out).toBe(0);
+    expect(outside.stored).toEqual([]);
+    expect(outside.tags.get('app')).toBe(patched.tags.get('app'));
+
+    // A change matching install's stageDependencies rebuilds from install on, with the files up to date first;
+    // the patch is then in install, and gitLatestPatch is empty.
+    await commit(dir, { 'src/deps/list': 'dep-a\ndep-b\n', 'src/main.txt': 'main v3\n' });
+    const deps = await build(dir, repo);
+    expect(deps.code, deps.out).toBe(0);
+    expect(deps.stored).toEqual(['app/install', 'app/setup']);
+    expect(deps.reused).toEqual(['app/from', 'app/gitArchive']);
+    fs = await snapshotImage(`${repo}:${deps.tags.get('app')}`);
+    expect(text(fs, '/installed')).toBe('dep-a\ndep-b\n');
+    expect(text(fs, '/app/main.txt')).toBe('main v3\n');
+    expect(text(fs, '/setup-listing')).toBe('deps\nlib\nmain.txt\nnew.txt\nrun.sh\n');
+
+    // setup's stageDependencies: only setup (and what follows) is rebuilt.
+    await commit(dir, { 'src/run.sh': '#!/bin/sh\necho run v2\n' });
+    const setup = await build(dir, repo);
+    expect(setup.code, setup.out).toBe(0);
+    expect(setup.stored).toEqual(['app/setup']);
+    fs = await snapshotImage(`${repo}:${setup.tags.get('app')}`);
+    expect(text(fs, '/app/run.sh')).toBe('#!/bin/sh\necho run v2\n');
+    // Exported images lose the git commit labels with the other service labels.
+    const labels = (await imageConfig(`${repo}:${setup.tags.get('app')}`)).config?.Labels ?? {};
+    expect(Object.keys(labels).filter((k) => k.startsWith('slipway-git-'))).toHaveLength(2);
+  }, 300_000);
+
+  it('moves patches of 1 MiB and more to gitCache, which is reused until the patch grows by another MiB', async () => {
+    const dir = await project({
+      'werf.yaml': yaml(['project: stapel', 'configVersion: 1', '---', 'image: app', `from: ${base}`, 'git:', '- add: /', '  to: /src', '  excludePaths: [werf.yaml]']),
+      'a.txt': 'a1\n',
+    });
+    const repo = `${registries().plain.host}/${uniqueRepo('stapel/git-cache')}`;
+    const first = await build(dir, repo);
+    expect(first.code, first.out).toBe(0);
+    expect(first.stored).toEqual(['app/from', 'app/gitArchive']);
+
+    const big = (c: string, mib: number): string => `${c.repeat(1024 * 1024 * mib)}\n`;
+    await commit(dir, { 'big.bin': big('b', 1.5) });
+    const cached = await build(dir, repo);
+    expect(cached.code, cached.out).toBe(0);
+    expect(cached.stored).toEqual(['app/gitCache']);
+    expect((await snapshotImage(`${repo}:${cached.tags.get('app')}`)).get('/src/big.bin')?.size).toBe(1.5 * 1024 * 1024 + 1);
+
+    // Still between 1 and 2 MiB from gitArchive's commit: gitCache is reused, the small change is a latest patch.
+    await commit(dir, { 'a.txt': 'a2\n' });
+    const small = await build(dir, repo);
+    expect(small.code, small.out).toBe(0);
+    expect(small.stored).toEqual(['app/gitLatestPatch']);
+    expect(small.reused).toEqual(['app/from', 'app/gitArchive', 'app/gitCache']);
+    const fs = await snapshotImage(`${repo}:${small.tags.get('app')}`);
+    expect(text(fs, '/src/a.txt')).toBe('a2\n');
+    expect(fs.get('/src/big.bin')?.size).toBe(1.5 * 1024 * 1024 + 1);
+
+    // The patch grows past 2 MiB: a new gitCache at the current commit, no latest patch.
+    await commit(dir, { 'big2.bin': big('c', 1) });
+    const grown = await build(dir, repo);
+    expect(grown.code, grown.out).toBe(0);
+    expect(grown.stored).toEqual(['app/gitCache']);
+    expect(text(await snapshotImage(`${repo}:${grown.tags.get('app')}`), '/src/a.txt')).toBe('a2\n');
+  }, 300_000);
+
+  it('refuses a git mapping that selects nothing', async () => {
+    const dir = await project({
+      'werf.yaml': yaml(['project: stapel', 'configVersion: 1', '---', 'image: app', `from: ${base}`, 'git:', '- add: /missing', '  to: /app']),
+      'src/a': 'a\n',
+    });
+    const result = await build(dir, `${registries().plain.host}/${uniqueRepo('stapel/git-empty')}`);
+    expect(result.code).toBe(1);
+    expect(result.out).toMatch(/"git.add: \/missing" in werf.yaml matches no files/);
+  }, 60_000);
 
   it('refuses ansible before building anything', async () => {
     const dir = await project({
