@@ -257,6 +257,97 @@ describe('stapel images', () => {
     expect(text(await snapshotImage(`${repo}:${grown.tags.get('app')}`), '/src/a.txt')).toBe('a2\n');
   }, 300_000);
 
+  it('imports from artifacts and non-final images; a changed source rebuilds from the importing stage; artifacts are never exported', async () => {
+    const dir = await project({
+      'werf.yaml': yaml([
+        'project: stapel', 'configVersion: 1',
+        'cleanup:', '  keepPolicies:', '  - references:', '      branch: /.*/', '    imagesPerReference:', '      last: 1',
+        '---', 'artifact: builder', `from: ${base}`,
+        'git:', '- add: /src', '  to: /build', '  stageDependencies:', '    install: ["**/*"]',
+        'shell:', '  install:', '  - mkdir -p /out/sub', '  - cat /build/code > /out/binary', '  - echo notes > /out/notes.txt', '  - echo s > /out/sub/f',
+        '---', 'image: tools', 'final: false', `from: ${base}`,
+        'shell:', '  install: [mkdir -p /opt/tools, echo tool > /opt/tools/t]',
+        '---', 'image: app', 'from: tools',
+        'import:',
+        '- artifact: builder', '  add: /out', '  to: /app', '  excludePaths: ["*.txt"]', '  owner: app', '  after: install',
+        '- image: tools', '  add: /opt/tools/t', '  to: /usr/bin/t', '  before: setup',
+        'dependencies:', '- image: tools', '  before: setup', '  imports:', '  - type: ImageTag', '    targetEnv: TOOLS_TAG',
+        'shell:', '  install: [echo app-install > /app-install]', '  setup: [ls -R /app > /app-listing]',
+        '---', 'image: web', 'dockerfile: Dockerfile',
+      ]),
+      'src/code': 'code v1\n',
+      'Dockerfile': `FROM ${base}\nRUN echo web > /web\n`,
+    });
+    const repo = `${registries().plain.host}/${uniqueRepo('stapel/import')}`;
+    const first = await build(dir, repo);
+    expect(first.code, first.out).toBe(0);
+    expect(first.stored.filter((s) => s.startsWith('app/'))).toEqual([
+      'app/from', 'app/install', 'app/dependenciesAfterInstall', 'app/dependenciesBeforeSetup', 'app/setup',
+    ]);
+    // builder's and tools' from stages are the same stage (same base, same inputs): whichever is first stores it.
+    expect(first.stored.filter((s) => s.startsWith('builder/') && s !== 'builder/from')).toEqual(['builder/gitArchive', 'builder/install']);
+    const appRef = `${repo}:${first.tags.get('app')}`;
+    const fs = await snapshotImage(appRef);
+    expect(text(fs, '/app/binary')).toBe('code v1\n');
+    expect(fs.get('/app/binary')).toMatchObject({ uid: 1000, gid: 1000 });
+    expect(text(fs, '/app/sub/f')).toBe('s\n');
+    expect(fs.has('/app/notes.txt')).toBe(false);
+    expect(text(fs, '/usr/bin/t')).toBe('tool\n');
+    expect(text(fs, '/opt/tools/t')).toBe('tool\n');
+    expect(text(fs, '/app-listing')).toBe('/app:\nbinary\nsub\n\n/app/sub:\nf\n');
+    expect(fs.has('/build')).toBe(false);
+    const env = (await imageConfig(appRef)).config?.Env ?? [];
+    expect(env).toContain(`TOOLS_TAG=${first.tags.get('tools')}`);
+
+    // The artifact's source changes: the artifact rebuilds from install, app from the import on.
+    await commit(dir, { 'src/code': 'code v2\n' });
+    const changed = await build(dir, repo);
+    expect(changed.code, changed.out).toBe(0);
+    expect(changed.stored.filter((s) => s.startsWith('builder/'))).toEqual(['builder/install']);
+    expect(changed.stored.filter((s) => s.startsWith('app/'))).toEqual(['app/dependenciesAfterInstall', 'app/dependenciesBeforeSetup', 'app/setup']);
+    expect(changed.reused).toEqual(expect.arrayContaining(['app/from', 'app/install', 'tools/from', 'tools/install']));
+    expect(text(await snapshotImage(`${repo}:${changed.tags.get('app')}`), '/app/binary')).toBe('code v2\n');
+
+    // Export: the final images only (the stapel app and the Dockerfile web), never the artifact or tools.
+    const dest = `${registries().plain2.host}/${uniqueRepo('stapel/export')}`;
+    let out = '';
+    const exported = await runCli(['export', '--dir', dir, '--repo', repo, '--tag', `${dest}/%image%:latest`], {
+      io: { stdout: (t) => { out += t; }, stderr: (t) => { out += t; } },
+      env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), SLIPWAY_HOME: join(dir, '.home') },
+    });
+    expect(exported, out).toBe(0);
+    const refs = [...out.matchAll(/^(\S+?)@sha256:[0-9a-f]{64}$/gm)].map((m) => m[1]!).sort();
+    expect(refs).toEqual([`${dest}/app:latest`, `${dest}/web:latest`]);
+    const labels = (await imageConfig(`${dest}/app:latest`)).config?.Labels ?? {};
+    expect(Object.keys(labels).filter((k) => k.startsWith('slipway'))).toEqual([]);
+    expect(text(await snapshotImage(`${dest}/app:latest`), '/app/binary')).toBe('code v2\n');
+
+    // Cleanup: the first commit's stages go, what the current commit needs stays (nothing to rebuild).
+    // It counts origin's branches (werf's rule): push to a bare origin first.
+    const origin = await mkdtemp(join(tmpdir(), 'slipway-stapel-origin-'));
+    temps.push(origin);
+    await gitAsync(origin, 'init', '-q', '--bare');
+    await gitAsync(dir, 'remote', 'add', 'origin', origin);
+    await gitAsync(dir, 'push', '-q', 'origin', 'HEAD:refs/heads/main');
+    await gitAsync(dir, 'fetch', '-q', 'origin');
+    let cleanupOut = '';
+    const cleaned = await runCli(['cleanup', '--dir', dir, '--repo', repo, '--keep-stages-built-within-last-n-hours', '0'], {
+      io: { stdout: (t) => { cleanupOut += t; }, stderr: (t) => { cleanupOut += t; } },
+      env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), SLIPWAY_HOME: join(dir, '.home') },
+    });
+    expect(cleaned, cleanupOut).toBe(0);
+    const deleted = [...cleanupOut.matchAll(/^deleted (\S+)/gm)].map((m) => m[1]!);
+    // The first commit's app (and the artifact stage it imported) is stale; the current one stays.
+    expect(deleted, cleanupOut).toContain(first.tags.get('app'));
+    expect(deleted, cleanupOut).not.toContain(changed.tags.get('app'));
+    expect(cleanupOut).toMatch(/^Deleted \d+ tags/m);
+    const after = await build(dir, repo);
+    expect(after.code, after.out).toBe(0);
+    expect(after.stored).toEqual([]);
+    expect(after.tags.get('app')).toBe(changed.tags.get('app'));
+    expect(text(await snapshotImage(`${dest}/app:latest`), '/app/binary')).toBe('code v2\n');
+  }, 300_000);
+
   it('refuses a git mapping that selects nothing', async () => {
     const dir = await project({
       'werf.yaml': yaml(['project: stapel', 'configVersion: 1', '---', 'image: app', `from: ${base}`, 'git:', '- add: /missing', '  to: /app']),
