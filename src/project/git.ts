@@ -9,7 +9,9 @@
 // Paths given to and returned from this module are relative to the top of the work tree, posix style.
 
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { ConfigError } from '../errors.js';
 
@@ -238,6 +240,50 @@ export function listCommitTree(workTree: string, commit: string): Map<string, Si
 export function commitExists(workTree: string, commit: string): boolean {
   if (!OBJECT_ID.test(commit)) return false;
   return runGit(workTree, ['cat-file', '-e', `${commit}^{commit}`]).status === 0;
+}
+
+/**
+ * A mirror of a remote repository (a local path or a `file://` URL; any URL git clones) in `cacheDir`, fetched
+ * now, and the commit `ref` names there (`branch`, `tag`, `commit`, or the remote's HEAD). Stapel `git.url`.
+ */
+export function fetchRemoteRepository(url: string, cacheDir: string, ref: { branch?: string; tag?: string; commit?: string }): { dir: string; commit: string } {
+  const key = createHash('sha256').update(url).digest('hex').slice(0, 32);
+  const dir = join(cacheDir, key);
+  mkdirSync(cacheDir, { recursive: true });
+  const fail = (what: string, result: SpawnSyncReturns<Buffer>): never => {
+    throw new ConfigError(`git repository ${redactUrl(url)}: ${what}: ${firstLines(result.stderr.toString('utf8')) || `exit code ${String(result.status)}`}`, {
+      hint: 'check the url (a local path or file:// URL, or one git can clone) and that the repository is reachable',
+    });
+  };
+  if (!existsSync(join(dir, 'HEAD'))) {
+    const tmp = `${dir}.tmp-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    const clone = runGit(cacheDir, ['clone', '--quiet', '--mirror', '--', url, tmp]);
+    if (clone.status !== 0) {
+      rmSync(tmp, { recursive: true, force: true });
+      fail('cannot clone it', clone);
+    }
+    try {
+      renameSync(tmp, dir);
+    } catch {
+      rmSync(tmp, { recursive: true, force: true }); // another process made it meanwhile
+    }
+  } else {
+    const fetch = runGit(dir, ['fetch', '--quiet', '--prune', '--force', 'origin', '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*']);
+    if (fetch.status !== 0) fail('cannot fetch it', fetch);
+  }
+  const name = ref.commit ?? (ref.tag !== undefined ? `refs/tags/${ref.tag}` : ref.branch !== undefined ? `refs/heads/${ref.branch}` : 'HEAD');
+  const resolved = runGit(dir, ['rev-parse', '-q', '--verify', `${name}^{commit}`]);
+  if (resolved.status !== 0) {
+    const what = ref.commit !== undefined ? `commit ${ref.commit}` : ref.tag !== undefined ? `tag ${ref.tag}` : ref.branch !== undefined ? `branch ${ref.branch}` : 'HEAD';
+    throw new ConfigError(`git repository ${redactUrl(url)}: ${what} not found`, { hint: 'check branch, tag or commit in werf.yaml' });
+  }
+  return { dir, commit: resolved.stdout.toString('utf8').trim() };
+}
+
+/** user:password in a URL never reaches a message. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^/@]*@/, '//***@');
 }
 
 /** The content of one blob. */

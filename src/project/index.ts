@@ -35,6 +35,6 @@ export {
   parseGiterminismConfig,
   type GiterminismConfig,
 } from './giterminism.js';
-export { commitExists, listCommitTree, openBlobStream } from './git.js';
+export { commitExists, fetchRemoteRepository, listCommitTree, openBlobStream } from './git.js';
 export { openCommittedBlob } from './git-blob-reader.js';
 export { fetchOriginBranchesAndTags, isShallowRepository, listReferences, originUrl, revList } from './git.js';

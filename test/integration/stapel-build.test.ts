@@ -348,6 +348,93 @@ describe('stapel images', () => {
     expect(text(await snapshotImage(`${dest}/app:latest`), '/app/binary')).toBe('code v2\n');
   }, 300_000);
 
+  it('maps files of other repositories (a local path and a file:// URL, branch, tag, commit); an unreachable one is a clear error', async () => {
+    const lib = await mkdtemp(join(tmpdir(), 'slipway-stapel-lib-'));
+    temps.push(lib);
+    await commit(lib, { 'README': 'lib v1\n', 'pkg/a.txt': 'a1\n' }, true);
+    await gitAsync(lib, 'tag', 'v1');
+    await gitAsync(lib, 'checkout', '-q', '-b', 'next');
+    await commit(lib, { 'pkg/a.txt': 'a-next\n' });
+    await gitAsync(lib, 'checkout', '-q', '-');
+    const werfYaml = (extra: string[]) => yaml([
+      'project: stapel', 'configVersion: 1', '---', 'image: app', `from: ${base}`,
+      'git:',
+      `- url: ${lib}`, '  add: /pkg', '  to: /lib/head',
+      `- url: file://${lib}`, '  tag: v1', '  add: /README', '  to: /lib/README',
+      `- url: file://${lib}`, '  branch: next', '  add: /pkg', '  to: /lib/next',
+      ...extra,
+    ]);
+    const v1 = (await import('node:child_process')).execFileSync('git', ['rev-parse', 'v1'], { cwd: lib }).toString().trim();
+    const dir = await project({
+      'werf.yaml': werfYaml([`- url: ${lib}`, `  commit: ${v1}`, '  add: /pkg/a.txt', '  to: /lib/pinned.txt']),
+      'werf-giterminism.yaml': 'giterminismConfigVersion: 1\nconfig:\n  stapel:\n    git:\n      allowBranch: true\n',
+    });
+    const repo = `${registries().plain.host}/${uniqueRepo('stapel/remote')}`;
+    const first = await build(dir, repo);
+    expect(first.code, first.out).toBe(0);
+    expect(first.stored).toEqual(['app/from', 'app/gitArchive']);
+    let fs = await snapshotImage(`${repo}:${first.tags.get('app')}`);
+    expect(text(fs, '/lib/head/a.txt')).toBe('a1\n');
+    expect(text(fs, '/lib/README')).toBe('lib v1\n');
+    expect(text(fs, '/lib/next/a.txt')).toBe('a-next\n');
+    expect(text(fs, '/lib/pinned.txt')).toBe('a1\n');
+
+    // The remote moves on: the next build fetches it, and the change is a latest patch.
+    await commit(lib, { 'pkg/a.txt': 'a2\n', 'README': 'lib v2\n' });
+    const moved = await build(dir, repo);
+    expect(moved.code, moved.out).toBe(0);
+    expect(moved.stored).toEqual(['app/gitLatestPatch']);
+    fs = await snapshotImage(`${repo}:${moved.tags.get('app')}`);
+    expect(text(fs, '/lib/head/a.txt')).toBe('a2\n');
+    expect(text(fs, '/lib/README')).toBe('lib v1\n');
+    expect(text(fs, '/lib/pinned.txt')).toBe('a1\n');
+
+    const missing = await project({
+      'werf.yaml': yaml(['project: stapel', 'configVersion: 1', '---', 'image: app', `from: ${base}`, 'git:', `- url: file://${lib}-missing`, '  add: /', '  to: /x']),
+    });
+    const failed = await build(missing, repo);
+    expect(failed.code).not.toBe(0);
+    expect(failed.out).toMatch(new RegExp(`git repository file://${lib}-missing: cannot clone it`));
+  }, 300_000);
+
+  it('mounts tmp_dir (fresh each build), build_dir (kept between builds) and fromPath; none of them reaches the image', async () => {
+    const host = await mkdtemp(join(tmpdir(), 'slipway-stapel-host-'));
+    temps.push(host);
+    await writeFile(join(host, 'input'), 'from the host\n');
+    const werfYaml = (n: number) => yaml([
+      'project: stapel', 'configVersion: 1', '---', 'image: app', `from: ${base}`,
+      'mount:', '- from: tmp_dir', '  to: /var/tmpdir', '- from: build_dir', '  to: /var/cache/build', `- fromPath: ${host}`, '  to: /host',
+      'shell:',
+      '  install:',
+      '  - ls -A /var/tmpdir > /tmp-listing',
+      '  - echo junk > /var/tmpdir/junk',
+      `  - echo run${n} >> /var/cache/build/log`,
+      '  - cp /var/cache/build/log /seen',
+      '  - cat /host/input > /from-host',
+    ]);
+    const dir = await project({
+      'werf.yaml': werfYaml(1),
+      'werf-giterminism.yaml': `giterminismConfigVersion: 1\nconfig:\n  stapel:\n    mount:\n      allowBuildDir: true\n      allowFromPaths: [${host}]\n`,
+    });
+    const repo = `${registries().plain.host}/${uniqueRepo('stapel/mount')}`;
+    const first = await build(dir, repo);
+    expect(first.code, first.out).toBe(0);
+    await commit(dir, { 'werf.yaml': werfYaml(2) });
+    const second = await build(dir, repo);
+    expect(second.code, second.out).toBe(0);
+    expect(second.stored).toEqual(['app/install']);
+    const fs = await snapshotImage(`${repo}:${second.tags.get('app')}`);
+    expect(text(fs, '/tmp-listing')).toBe('');
+    expect(text(fs, '/seen')).toBe('run1\nrun2\n');
+    expect(text(fs, '/from-host')).toBe('from the host\n');
+    expect([...fs.keys()].filter((p) => p.startsWith('/var/tmpdir/') || p.startsWith('/var/cache/build/') || p.startsWith('/host/'))).toEqual([]);
+    // The mounts are part of the from stage: another target is another from stage.
+    await commit(dir, { 'werf.yaml': werfYaml(2).replace('to: /host', 'to: /host2').replace('/host/input', '/host2/input') });
+    const moved = await build(dir, repo);
+    expect(moved.code, moved.out).toBe(0);
+    expect(moved.stored).toEqual(['app/from', 'app/install']);
+  }, 300_000);
+
   it('refuses a git mapping that selects nothing', async () => {
     const dir = await project({
       'werf.yaml': yaml(['project: stapel', 'configVersion: 1', '---', 'image: app', `from: ${base}`, 'git:', '- add: /missing', '  to: /app']),

@@ -17,7 +17,7 @@ import { BuildError, SlipwayError } from '../../errors.js';
 import {
   MediaType, encodeDocument, encodeManifest, formatPlatform, platformsEqual, type Descriptor, type ImageConfig, type Platform,
 } from '../../oci/index.js';
-import { commitExists, compilePathMatcher } from '../../project/index.js';
+import { commitExists, compilePathMatcher, fetchRemoteRepository } from '../../project/index.js';
 import type { Import, Mount, StapelImage, UserStage } from '../../config/werf-config.js';
 import { imageLogName } from '../../config/werf-config.js';
 import { SERVICE_LABELS, stageDigest, type StageDescriptor } from '../../stages/index.js';
@@ -121,16 +121,12 @@ class StapelBuilder {
   constructor(private readonly services: BuildServices, private readonly input: StapelBuildInput) {
     this.name = imageLogName(input.image.name);
     const image = input.image;
-    const remote = image.git.find((g) => g.url !== undefined);
-    if (remote) {
-      throw new BuildError(`image ${this.name}: git "url: ${remote.url}" (a remote repository) is not supported yet`, {
-        hint: 'map files of the project\'s own repository (git without url), or import them from another image',
-      });
-    }
+    const auth = image.git.find((g) => g.basicAuth !== undefined);
+    if (auth) throw new BuildError(`image ${this.name}: git "basicAuth" is not supported yet (url: ${auth.url ?? ''})`, { hint: 'put the credentials in git\'s own configuration (a credential helper) and drop basicAuth' });
     const lfs = image.git.find((g) => g.lfs);
     if (lfs) throw new BuildError(`image ${this.name}: git "lfs: true" is not supported yet`);
     const files = services.files;
-    if (image.git.length > 0) {
+    if (image.git.some((g) => g.url === undefined)) {
       if (files.workTree === undefined || files.commit === undefined) {
         throw new BuildError(`image ${this.name}: git mappings need the project to be a git work tree with a commit`);
       }
@@ -141,11 +137,20 @@ class StapelBuilder {
       }
       this.repo = new ProjectRepository(files.workTree, files.commit.hash);
     }
-    this.mappings = this.repo ? image.git.map((g) => new MappingView(g, this.repo!)) : [];
-  }
-
-  private get head(): string {
-    return this.repo!.head;
+    const remotes = new Map<string, ProjectRepository>();
+    this.mappings = image.git.map((g) => {
+      if (g.url === undefined) return new MappingView(g, this.repo!);
+      const key = `${g.url}#${g.branch ?? ''}#${g.tag ?? ''}#${g.commit ?? ''}`;
+      let repo = remotes.get(key);
+      if (repo === undefined) {
+        const fetched = fetchRemoteRepository(remoteUrl(g.url, files.projectDir), join(input.runHome, 'git-repos'), {
+          ...(g.branch ? { branch: g.branch } : {}), ...(g.tag ? { tag: g.tag } : {}), ...(g.commit ? { commit: g.commit } : {}),
+        });
+        repo = new ProjectRepository(fetched.dir, fetched.commit);
+        remotes.set(key, repo);
+      }
+      return new MappingView(g, repo);
+    });
   }
 
   async run(): Promise<PlatformImage> {
@@ -252,7 +257,7 @@ class StapelBuilder {
       yield* self.shellStage('beforeInstall', state);
       yield* self.importStage('dependenciesBeforeInstall', 'before', 'install');
       if (self.mappings.length > 0) {
-        for (const m of self.mappings) m.checkNotEmpty(self.head);
+        for (const m of self.mappings) m.checkNotEmpty(m.head);
         yield {
           name: 'gitArchive', dependencies: sha256([...self.mappings.map((m) => m.paramsHash)].sort()), git: true,
           work: async () => ({ commit: true, layers: [() => self.gitLayer(state, undefined)] }),
@@ -273,9 +278,9 @@ class StapelBuilder {
             work: async () => ({ commit: true, layers: [() => self.gitLayer(state, self.commitsOf(state))] }),
           };
         }
-        const patches = self.mappings.map((m) => ({ m, from: self.commitsOf(state).get(m.commitLabel) ?? self.head }));
-        const checksums = patches.map(({ m, from }) => MappingView.patchChecksum(m.patch(from, self.head)));
-        if (patches.some(({ m, from }) => { const p = m.patch(from, self.head); return p.changed.length + p.deleted.length > 0; })) {
+        const patches = self.mappings.map((m) => ({ m, from: self.commitsOf(state).get(m.commitLabel) ?? m.head }));
+        const checksums = patches.map(({ m, from }) => MappingView.patchChecksum(m.patch(from, m.head)));
+        if (patches.some(({ m, from }) => { const p = m.patch(from, m.head); return p.changed.length + p.deleted.length > 0; })) {
           yield {
             name: 'gitLatestPatch', dependencies: sha256(checksums), git: true,
             work: async () => ({ commit: true, layers: [() => self.gitLayer(state, self.commitsOf(state))] }),
@@ -300,7 +305,7 @@ class StapelBuilder {
     // After gitArchive, a user stage brings the git files up to date first, and hands their commit on.
     const git = stage !== 'beforeInstall' && this.mappings.length > 0;
     if (git) {
-      for (const m of this.mappings) args.push(m.stageDependenciesChecksum(stage, this.head));
+      for (const m of this.mappings) args.push(m.stageDependenciesChecksum(stage, m.head));
     }
     const self = this;
     yield {
@@ -351,7 +356,7 @@ class StapelBuilder {
     for (const m of this.mappings) {
       const commit = labels[m.commitLabel];
       if (commit === undefined) continue;
-      if (!commitExists(this.repo!.workTree, commit)) {
+      if (!commitExists(m.repo.workTree, commit)) {
         throw new BuildError(`image ${this.name}: ${m.describe()}: commit ${commit} of the previous stage is not in the repository`, {
           hint: 'the stage was built from a commit this clone lacks: fetch it, or change the image\'s cacheVersion to rebuild',
         });
@@ -367,7 +372,7 @@ class StapelBuilder {
     for (const m of this.mappings) {
       const from = commits.get(m.commitLabel);
       if (from === undefined) return 0;
-      size += m.patch(from, this.head).size;
+      size += m.patch(from, m.head).size;
     }
     return size;
   }
@@ -391,7 +396,7 @@ class StapelBuilder {
       }
       if (work.commit) {
         const labels = { ...(containerConfig(state.config).Labels ?? {}) };
-        for (const m of this.mappings) labels[m.commitLabel] = this.head;
+        for (const m of this.mappings) labels[m.commitLabel] = m.head;
         containerConfig(state.config).Labels = labels;
       }
       addHistory(state.config, `stapel ${stage.name}`, built.length === 0);
@@ -415,12 +420,12 @@ class StapelBuilder {
     for (const m of this.mappings) {
       const owner = await this.owner(state, m.mapping.owner, m.mapping.group);
       const from = base?.get(m.commitLabel);
-      if (base === undefined) entries.push(...m.entries(m.select(this.head).values(), owner));
+      if (base === undefined) entries.push(...m.entries(m.select(m.head).values(), owner));
       else if (from === undefined) {
         throw new BuildError(`${m.describe()}: the commit of the previous stage is not in the repository`, {
           hint: 'the stage was built from a commit this clone lacks: fetch it, or change the image\'s cacheVersion to rebuild',
         });
-      } else entries.push(...m.patchEntries(m.patch(from, this.head), owner));
+      } else entries.push(...m.patchEntries(m.patch(from, m.head), owner));
     }
     if (entries.length === 0) return undefined;
     return createLayer(entries, { tmpDir: this.services.tmpDir, parentDirs: 'omit', duplicates: 'last-wins' });
@@ -681,6 +686,12 @@ class StapelBuilder {
       await this.adopt(state, published);
     }
   }
+}
+
+/** A `git.url`: a URL as written; a local path relative to the project directory made absolute. */
+function remoteUrl(url: string, projectDir: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^[^/]+@[^/]+:/.test(url)) return url;
+  return resolve(projectDir, url);
 }
 
 function descriptorOf(layer: BuiltLayer): Descriptor {

@@ -67,15 +67,20 @@ export class MappingView {
   /** werf's GetParamshash: what the gitArchive digest holds, and the key of the commit label. */
   readonly paramsHash: string;
 
-  constructor(readonly mapping: GitMapping, private readonly repo: ProjectRepository) {
+  constructor(readonly mapping: GitMapping, readonly repo: ProjectRepository) {
     this.add = mapping.add.replace(/^\/+|\/+$/g, '');
     this.to = mapping.to.replace(/^\/+|\/+$/g, '');
     this.include = mapping.includePaths.length > 0 ? compilePathMatcher(mapping.includePaths) : undefined;
     this.exclude = mapping.excludePaths.length > 0 ? compilePathMatcher(mapping.excludePaths) : undefined;
     this.paramsHash = sha256([
-      'project', `/${this.add}`, `/${this.to}`, ...mapping.includePaths, '--', ...mapping.excludePaths,
+      mapping.url === undefined ? 'project' : `${mapping.url}#${mapping.branch ?? ''}#${mapping.tag ?? ''}#${mapping.commit ?? ''}`, `/${this.add}`, `/${this.to}`, ...mapping.includePaths, '--', ...mapping.excludePaths,
       mapping.owner ?? '', mapping.group ?? '',
     ]);
+  }
+
+  /** The commit the build maps files from: the project's HEAD, or the remote's branch, tag or commit. */
+  get head(): string {
+    return this.repo.head;
   }
 
   /** The image label holding the commit this mapping's files are at in a stage. */
@@ -84,7 +89,7 @@ export class MappingView {
   }
 
   describe(): string {
-    return `git add: /${this.add} to: /${this.to}`;
+    return `git ${this.mapping.url === undefined ? '' : `url: ${this.mapping.url} `}add: /${this.add} to: /${this.to}`;
   }
 
   /** The committed files the mapping selects at `commit`, by target path. */
