@@ -229,12 +229,18 @@ function imageSpecInput(image: WerfImage & { kind: 'dockerfile' }, log: BuildLog
   return { imageSpec: { spec: image.imageSpec, werfName: image.name } };
 }
 
-/** Stapel `ansible` is refused before anything is built (docs/stapel.md). */
+/** Stapel `ansible` (and `secrets`, not mounted yet) are refused before anything is built (docs/stapel.md). */
 function refuseUnsupported(images: readonly WerfImage[]): void {
   for (const image of images) {
-    if (image.kind === 'stapel' && image.ansible !== undefined) {
+    if (image.kind !== 'stapel') continue;
+    if (image.ansible !== undefined) {
       throw new BuildError(`image ${imageLogName(image.name)}: stapel "ansible" is not supported: nothing was built`, {
         hint: 'write the stages as "shell" commands (docs/stapel.md)',
+      });
+    }
+    if (image.secrets.length > 0) {
+      throw new BuildError(`image ${imageLogName(image.name)}: "secrets" of stapel images are not supported yet: nothing was built`, {
+        hint: 'shell stages do not mount secrets (docs/stapel.md)',
       });
     }
   }

@@ -445,6 +445,41 @@ describe('stapel images', () => {
     expect(result.out).toMatch(/"git.add: \/missing" in werf.yaml matches no files/);
   }, 60_000);
 
+  it('fromCacheVersion rebuilds from the from stage; fromImage and fromLatest take their base', async () => {
+    const doc = (version: string) => yaml([
+      'project: stapel', 'configVersion: 1',
+      '---', 'image: base', `from: ${base}`, `fromCacheVersion: "${version}"`, 'shell:', '  install: [echo base > /base]',
+      '---', 'image: app', 'fromImage: base', 'shell:', '  install: [cat /base > /seen]',
+      '---', 'image: latest', `from: ${base}`, 'fromLatest: true', 'shell:', '  install: [touch /latest]',
+    ]);
+    const dir = await project({
+      'werf.yaml': doc('1'),
+      'werf-giterminism.yaml': 'giterminismConfigVersion: 1\nconfig:\n  stapel:\n    allowFromLatest: true\n',
+    });
+    const repo = `${registries().plain.host}/${uniqueRepo('stapel/from')}`;
+    const first = await build(dir, repo);
+    expect(first.code, first.out).toBe(0);
+    expect(text(await snapshotImage(`${repo}:${first.tags.get('app')}`), '/seen')).toBe('base\n');
+    // app's from stage starts from base's last stage: cleanup keeps that stage as its parent.
+    const appFrom = (await imageConfig(`${repo}:${first.tags.get('app')}`)).config?.Labels ?? {};
+    expect(appFrom['slipway.io/parent-stage-id']).toBeDefined();
+    await commit(dir, { 'werf.yaml': doc('2') });
+    const bumped = await build(dir, repo);
+    expect(bumped.code, bumped.out).toBe(0);
+    expect(bumped.stored.sort()).toEqual(['app/from', 'app/install', 'base/from', 'base/install']);
+  }, 240_000);
+
+  it('refuses secrets on stapel images before building anything', async () => {
+    const dir = await project({
+      'werf.yaml': yaml(['project: stapel', 'configVersion: 1', '---', 'image: app', `from: ${base}`, 'secrets:', '- id: token', '  value: x', 'shell:', '  install: [touch /x]']),
+      'werf-giterminism.yaml': 'giterminismConfigVersion: 1\nconfig:\n  secrets:\n    allowValueIds: [token]\n',
+    });
+    const result = await build(dir, `${registries().plain.host}/${uniqueRepo('stapel/secrets')}`);
+    expect(result.code).not.toBe(0);
+    expect(result.out).toMatch(/image app: "secrets" of stapel images are not supported yet: nothing was built/);
+    expect(result.stored).toEqual([]);
+  }, 60_000);
+
   it('refuses ansible before building anything', async () => {
     const dir = await project({
       'werf.yaml': yaml([
