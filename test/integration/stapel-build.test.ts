@@ -132,7 +132,7 @@ describe('stapel images', () => {
     const repo = `${registries().plain.host}/${uniqueRepo('stapel/fail')}`;
     const result = await build(dir, repo);
     expect(result.code).toBe(1);
-    expect(result.out).toMatch(/image app: stage install: install: the shell commands exited with code 1/);
+    expect(result.out).toMatch(/image app: stage install: the shell commands exited with code 1/);
     expect(result.out).toMatch(/before-failure/);
   }, 240_000);
 

@@ -86,7 +86,7 @@ export async function runShellStage(run: ShellRun): Promise<BuiltLayer> {
     });
     try {
       if (result.exitCode !== 0) {
-        throw new BuildError(`${run.stage}: the shell commands exited with code ${result.exitCode}`, {
+        throw new BuildError(`the shell commands exited with code ${result.exitCode}`, {
           hint: result.tail ? `the last lines of their output:\n${result.tail}` : 'they printed nothing',
         });
       }
