@@ -480,6 +480,18 @@ describe('stapel images', () => {
     expect(result.stored).toEqual([]);
   }, 60_000);
 
+  it('refuses an import with a legacy stage: but no before/after', async () => {
+    const dir = await project({
+      'werf.yaml': yaml([
+        'project: stapel', 'configVersion: 1', '---', 'artifact: src', `from: ${base}`, 'shell:', '  install: [mkdir -p /out]',
+        '---', 'image: app', `from: ${base}`, 'import:', '- artifact: src', '  add: /out', '  stage: install',
+      ]),
+    });
+    const result = await build(dir, `${registries().plain.host}/${uniqueRepo('stapel/import-stage')}`);
+    expect(result.code).not.toBe(0);
+    expect(result.out).toMatch(/image app: import from "src" \(add: \/out\) names no stage to import at/);
+  }, 120_000);
+
   it('refuses ansible before building anything', async () => {
     const dir = await project({
       'werf.yaml': yaml([

@@ -125,6 +125,12 @@ class StapelBuilder {
     if (auth) throw new BuildError(`image ${this.name}: git "basicAuth" is not supported yet (url: ${auth.url ?? ''})`, { hint: 'put the credentials in git\'s own configuration (a credential helper) and drop basicAuth' });
     const lfs = image.git.find((g) => g.lfs);
     if (lfs) throw new BuildError(`image ${this.name}: git "lfs: true" is not supported yet`);
+    const unplaced = image.import.find((imp) => imp.before === undefined && imp.after === undefined);
+    if (unplaced) {
+      throw new BuildError(`image ${this.name}: import from "${unplaced.image}" (add: ${unplaced.add}) names no stage to import at`, {
+        hint: 'add "before: install", "after: install", "before: setup" or "after: setup"',
+      });
+    }
     const files = services.files;
     if (image.git.some((g) => g.url === undefined)) {
       if (files.workTree === undefined || files.commit === undefined) {
