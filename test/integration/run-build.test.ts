@@ -198,7 +198,8 @@ describe('RUN in builds', () => {
     const repo = `${registries().plain.host}/${uniqueRepo('run/interrupt')}`;
     const dirs: string[] = [];
     for (const signal of ['SIGINT', 'SIGKILL'] as const) {
-      const marker = signal === 'SIGINT' ? 2101 : 2102;
+      // A duration no other process on the machine sleeps (another test run may be running this test too).
+      const marker = 20_000_000 + (process.pid % 100_000) * 10 + (signal === 'SIGINT' ? 1 : 2);
       const dir = await project({ 'Dockerfile': `FROM ${base}\nRUN echo started; sleep ${marker} & sleep ${marker}\n` });
       dirs.push(dir);
       const child = spawn(process.execPath, [cli, 'build', '--dir', dir, '--repo', repo], {

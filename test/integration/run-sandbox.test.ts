@@ -157,8 +157,11 @@ describe('sandbox', () => {
   it('runs the command chrooted in its own PID namespace, streams its output and leaves no mount behind', async () => {
     const result = await runScript('echo pid=$$; ls /proc | grep -c "^[0-9]"; cat /etc/hosts | head -1; echo err >&2; exit 0');
     expect(result.exitCode).toBe(0);
-    // The shell is the container's PID 1, and sees only its own namespace's processes.
-    expect(result.output).toMatch(/^pid=1\n[1-3]\n127\.0\.0\.1\tlocalhost\nerr\n$/);
+    // The shell is the container's PID 1, and sees only its own namespace's processes. stdout and stderr are two
+    // pipes: their lines arrive in order each, not necessarily in order with each other.
+    const lines = result.output.split('\n');
+    expect(lines.filter((l) => l !== 'err').join('\n')).toMatch(/^pid=1\n[1-3]\n127\.0\.0\.1\tlocalhost\n$/);
+    expect(lines.filter((l) => l === 'err')).toEqual(['err']);
     expect(await mountsUnder(dir)).toEqual([]);
   });
 
@@ -183,13 +186,17 @@ describe('sandbox', () => {
   });
 
   it('kills the whole process tree on abort and on timeout', async () => {
+    // Durations no other process on the machine uses (another test run may be sleeping too).
+    const base = 10_000_000 + (process.pid % 100_000) * 10;
+    const sleeps = [1, 2, 3, 4, 5].map((i) => `sleep\u0000${base + i}\u0000`);
+    const running = async (): Promise<number> => (await Promise.all(sleeps.map(processesWith))).reduce((a, b) => a + b, 0);
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 500);
-    await expect(runScript('sleep 1001 & sleep 1002 & sleep 1003', {}, { signal: controller.signal })).rejects.toThrow(/was interrupted/);
-    await expect(runScript('sleep 1004 & sleep 1005', {}, { timeoutMs: 500 })).rejects.toThrow(/timed out after 500 ms/);
+    await expect(runScript(`sleep ${base + 1} & sleep ${base + 2} & sleep ${base + 3}`, {}, { signal: controller.signal })).rejects.toThrow(/was interrupted/);
+    await expect(runScript(`sleep ${base + 4} & sleep ${base + 5}`, {}, { timeoutMs: 500 })).rejects.toThrow(/timed out after 500 ms/);
     // SIGKILL is asynchronous: give the kernel a moment to reap.
-    for (let i = 0; i < 20 && (await processesWith('sleep\u0000100')) > 0; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(await processesWith('sleep\u0000100')).toBe(0);
+    for (let i = 0; i < 20 && (await running()) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await running()).toBe(0);
     expect(await mountsUnder(dir)).toEqual([]);
   });
 
