@@ -240,5 +240,41 @@ describe('sandbox', () => {
     expect(result.value!.opaque).toEqual([]);
     expect(result.value!.entries.map((e) => `${e.type}:${e.path}`).sort()).toEqual(['dir:a', 'dir:a/ssl']);
   });
+
+  it('keeps what the command writes inside a directory Slipway made as a mount point (an image without /etc)', async () => {
+    const stack = await stackOf(await busyboxLayer(), await layer([{ path: 'etc', type: 'whiteout', mode: 0, uid: 0, gid: 0 }]));
+    const result = await runInSandbox<RunDiff>({
+      layers, stack, command: command('echo hi > /etc/motd'), output: () => undefined, inspect: diffRun,
+      runtime: () => findOciRuntime(undefined), note: () => undefined,
+    });
+    await rm(result.dir, { recursive: true, force: true });
+    expect(result.exitCode).toBe(0);
+    // The stubs themselves (/etc/hosts, /etc/resolv.conf) are not changes; the command's file and its directory are.
+    expect(result.value!.entries.map((e) => `${e.type}:${e.path}`).sort()).toEqual(['dir:etc', 'file:etc/motd']);
+  });
+
+  it('makes a missing working directory before the mount points below it (WORKDIR /app, a mount at /app/cache)', async () => {
+    const cache = join(dir, 'workdir-cache');
+    await mkdir(cache, { recursive: true });
+    const result = await runScript('pwd; echo x > /app/cache/seen; touch /app/made', {
+      workdir: '/app', mounts: [{ kind: 'bind', source: cache, target: '/app/cache', readonly: false }],
+    });
+    expect(result.exitCode, result.output).toBe(0);
+    expect(result.output).toBe('/app\n');
+    expect(await readFile(join(cache, 'seen'), 'utf8')).toBe('x\n');
+    expect(result.value!.entries.map((e) => `${e.type}:${e.path}`).sort()).toEqual(['dir:app', 'file:app/made']);
+  });
+
+  it('takes no extended attributes for a symlink, not even those of the host file it points to', async () => {
+    const hostFile = join(dir, 'host-xattr');
+    await writeFile(hostFile, 'host\n');
+    await run('setfattr', ['-n', 'user.hostonly', '-v', 'HOSTVALUE', hostFile]);
+    const result = await runScript(`ln -s ${hostFile} /leak && echo data > /own && /bin/busybox true`);
+    expect(result.exitCode).toBe(0);
+    const link = result.value!.entries.find((e) => e.path === 'leak')!;
+    expect(link.type).toBe('symlink');
+    expect(link.xattrs).toBeUndefined();
+    expect(JSON.stringify(result.value!.entries.map((e) => e.xattrs ?? null))).not.toContain('HOSTVALUE');
+  });
 });
 

@@ -57,7 +57,9 @@ function quote(path: string): string {
  * ('' for `root` itself). One getfattr process.
  */
 export async function readXattrTree(root: string): Promise<Map<string, Record<string, Buffer>>> {
-  const dump = await run(['getfattr', '--absolute-names', '-R', '-P', '-d', '-e', 'hex', '-m', '^(security\\.capability|user\\.)', root],
+  // -h: a symlink's own attributes, never its target's (a RUN's symlink may point anywhere on the host); -P: no
+  // descent through symlinked directories.
+  const dump = await run(['getfattr', '--absolute-names', '-R', '-P', '-h', '-d', '-e', 'hex', '-m', '^(security\\.capability|user\\.)', root],
     `cannot read the extended attributes under ${root}`, [0, 1]);
   const out = new Map<string, Record<string, Buffer>>();
   const rootPrefix = `${root.replace(/\/+$/, '')}/`;

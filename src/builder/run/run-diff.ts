@@ -51,9 +51,20 @@ export async function diffRun(view: SandboxView): Promise<RunDiff> {
   // `lowerIsDir`: every component of `dir` is a directory in the lower view too. Only then is the lower view
   // looked into below it: a lower symlink on the way would be followed from the host's root (paths through
   // /proc/<pid>/root resolve absolute links against the reader's root).
+  // A mount point Slipway made (a stub) is no change while it is as it was made: an empty file, or a directory
+  // holding nothing but such stubs. Whatever the command put in one is its change, and goes into the layer.
+  const pristine = (path: string): boolean => {
+    if (!view.stubs.has(path)) return false;
+    const st = lstatOrUndefined(join(view.upper, path));
+    if (st === undefined) return true;
+    if (st.isFile()) return st.size === 0;
+    if (!st.isDirectory()) return false;
+    return [...names(join(view.upper, path))].every((name) => pristine(joinPath(path, name)));
+  };
+
   const walk = (dir: string, lowerIsDir: boolean): boolean => {
     let changed = false;
-    const children = [...names(join(view.upper, dir))].sort().filter((name) => !view.stubs.has(joinPath(dir, name)));
+    const children = [...names(join(view.upper, dir))].sort().filter((name) => !pristine(joinPath(dir, name)));
     for (const name of children) {
       const path = joinPath(dir, name);
       const full = join(view.upper, path);
@@ -113,7 +124,8 @@ export async function diffRun(view: SandboxView): Promise<RunDiff> {
   const xattrs = await readXattrTree(view.upper);
   if (xattrs.size > 0) {
     for (const entry of entries) {
-      if (entry.type === 'whiteout' || entry.type === 'opaque' || entry.type === 'hardlink') continue;
+      // Linux keeps no user.* or capability attributes on symlinks: none are ever taken for one.
+      if (entry.type === 'whiteout' || entry.type === 'opaque' || entry.type === 'hardlink' || entry.type === 'symlink') continue;
       const found = xattrs.get(entry.path);
       if (found) entry.xattrs = found;
     }

@@ -18,7 +18,6 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { accessSync, constants, existsSync, lstatSync, rmdirSync, unlinkSync } from 'node:fs';
 import { chmod, lchown, lstat, mkdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -195,12 +194,18 @@ export async function runInSandbox<T>(options: SandboxOptions<T>): Promise<Sandb
   const onAbort = (): void => kill('was interrupted');
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const timer = options.timeoutMs !== undefined ? setTimeout(() => kill(`timed out after ${options.timeoutMs} ms`), options.timeoutMs) : undefined;
-  const exited = once(child, 'close').then(([code]) => code as number | null);
+  // Never rejects: a runner that could not even start (no setpriv) is told by `notStarted` like any other.
+  let spawnError: Error | undefined;
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('error', (error) => { spawnError = error; resolve(null); });
+    child.once('close', (code) => resolve(code));
+  });
   const control = controlLines(child.stdio[3] as Readable, exited);
   const tail = (): string => lines.filter((l, i) => l !== '' || i < lines.length - 1).slice(-TAIL_LINES).join('\n');
   const notStarted = async (): Promise<never> => {
     const code = await exited;
-    throw new BuildError(`the sandbox could not start (exit code ${code})${tail() ? `:\n${tail()}` : ''}`, {
+    const why = spawnError !== undefined ? `: ${spawnError.message}` : ` (exit code ${code})${tail() ? `:\n${tail()}` : ''}`;
+    throw new BuildError(`the sandbox could not start${why}`, {
       hint: `RUN needs root (or a user namespace), util-linux unshare and setpriv, overlayfs and a working OCI runtime (${runtime.path})`,
     });
   };
@@ -354,6 +359,8 @@ async function prepare<T>(options: SandboxOptions<T>, dir: string, id: string, r
     const resolved = await resolveInRoot(stack, target);
     if (resolved === '') throw new BuildError(`cannot mount over the image's root directory`);
     if ((await visibleStat(stack, resolved)) !== undefined) return resolved;
+    // Made already, as the working directory (which is the command's, not a stub).
+    if ((await lstat(join(upper, resolved)).catch(() => undefined)) !== undefined) return resolved;
     for (const created of await ensureUpperParents(stack, upper, resolved)) stubs.add(created);
     const full = join(upper, resolved);
     if (file) await writeFile(full, '', { mode: 0o644 });
@@ -370,6 +377,19 @@ async function prepare<T>(options: SandboxOptions<T>, dir: string, id: string, r
     // Secrets live in memory only, readable by root of this namespace alone until they are bound in.
     `mount -t tmpfs -o ${shellQuote('mode=0700,size=16m,nosuid,nodev,noexec')} tmpfs ${shellQuote(secretsDir)}`,
   ];
+  const workdir = await resolveInRoot(stack, command.workdir);
+  if (workdir !== '' && (await visibleStat(stack, workdir)) === undefined) {
+    // Like buildah and BuildKit, a missing working directory is made (it is part of the layer), owned by the
+    // user the command runs as, so that the command can write there; existing parents keep their owners. Made
+    // before the mount points, which may lie below it (WORKDIR /app, --mount=...,target=/app/node_modules).
+    const created = [...(await ensureUpperParents(stack, upper, workdir)), workdir];
+    await mkdir(join(upper, workdir));
+    for (const path of created) {
+      if (!rootless) await lchown(join(upper, path), command.uid, command.gid);
+      await chmod(join(upper, path), 0o755);
+    }
+  }
+
   const dev = await makeStub('/dev', false);
   for (const path of ['/proc', '/sys']) await makeStub(path, false);
   const specMounts: SpecMount[] = [];
@@ -409,18 +429,6 @@ async function prepare<T>(options: SandboxOptions<T>, dir: string, id: string, r
     const path = resolved === dev || resolved.startsWith(`${dev}/`) ? resolved : await makeStub(mount.target, isFile);
     if (mount.kind === 'tmpfs') specMounts.push({ destination: `/${path}`, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] });
     else specMounts.push(bindMount(`/${path}`, source!, mount.readonly));
-  }
-
-  const workdir = await resolveInRoot(stack, command.workdir);
-  if (workdir !== '' && (await visibleStat(stack, workdir)) === undefined) {
-    // Like buildah and BuildKit, a missing working directory is made (it is part of the layer), owned by the
-    // user the command runs as, so that the command can write there; existing parents keep their owners.
-    const created = [...(await ensureUpperParents(stack, upper, workdir)), workdir];
-    await mkdir(join(upper, workdir));
-    for (const path of created) {
-      if (!rootless) await lchown(join(upper, path), command.uid, command.gid);
-      await chmod(join(upper, path), 0o755);
-    }
   }
 
   const spec = runtimeSpec({
