@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 const LAYERS = {
   'errors.ts': 0,
   'version.ts': 0,
+  'process-identity.ts': 0,
   go: 1,
   text: 2,
   oci: 3,

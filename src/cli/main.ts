@@ -22,7 +22,9 @@ const onStray = (error: unknown): void => {
 // A reader that went away (`slipway ... | head`): stop quietly, as other command-line tools do.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    // Mid-command, that is a failure (141, as a shell reports SIGPIPE): `slipway export | head` must not look
+    // like a finished export.
+    if (error.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 141);
     onStray(error);
   });
 }

@@ -1,7 +1,7 @@
 // How the CLI shows a transfer. On a terminal: one line rewritten in place, with the blobs done and the bytes moved
-// so far, large blobs included as they stream. Without one (CI logs): a plain line when a blob starts and when it
-// ends (with its size and rate), and every 10 s a line for each blob still moving, so a long upload never looks
-// hung. --log-quiet shows none of it.
+// so far, large blobs included as they stream. Without one (CI logs): a plain line when a blob's bytes start to move
+// and when it ends (with its size and rate; one line for a blob already there or mounted), and every 10 s a line for
+// each blob still moving, so a long upload never looks hung. --log-quiet shows none of it.
 
 import type { CliIo } from './command.js';
 import type { Logger } from './log.js';
@@ -42,7 +42,7 @@ function short(digest: string): string {
 
 export function transferProgress(io: CliIo, log: Logger, terminal: boolean = process.stderr.isTTY === true): TransferProgress {
   const quiet = log.level === 'quiet';
-  const moving = new Map<string, { blob: BlobMove; bytes: number; since: number }>();
+  const moving = new Map<string, { blob: BlobMove; bytes: number; since: number; announced: boolean }>();
   const key = (b: BlobMove): string => `${b.destination} ${b.digest}`;
   let blobsDone = 0;
   let movedDone = 0;
@@ -74,13 +74,17 @@ export function transferProgress(io: CliIo, log: Logger, terminal: boolean = pro
 
   return {
     started(blob) {
-      moving.set(key(blob), { blob, bytes: 0, since: Date.now() });
-      if (!terminal && !quiet) log.info(`  ${blob.image || '~'}: blob ${short(blob.digest)} (${formatBytes(blob.size)}) to ${blob.destination}`);
+      moving.set(key(blob), { blob, bytes: 0, since: Date.now(), announced: false });
       draw(false);
     },
     progress(blob, bytes) {
       const entry = moving.get(key(blob));
-      if (entry !== undefined) entry.bytes = bytes;
+      if (entry !== undefined) {
+        entry.bytes = bytes;
+        // The start line waits for the first bytes: a blob that is already there or mounted gets one line, at its end.
+        if (!entry.announced && !terminal && !quiet) log.info(`  ${blob.image || '~'}: blob ${short(blob.digest)} (${formatBytes(blob.size)}) to ${blob.destination}`);
+        entry.announced = true;
+      }
       draw(false);
     },
     done(blob, result) {
@@ -98,6 +102,7 @@ export function transferProgress(io: CliIo, log: Logger, terminal: boolean = pro
     clear,
     stop() {
       if (timer) clearInterval(timer);
+      moving.clear(); // blobs of a failed transfer end with it
       clear();
     },
   };

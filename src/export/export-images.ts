@@ -5,7 +5,7 @@
 import pLimit from 'p-limit';
 import type { Descriptor } from '../oci/index.js';
 import type { RegistryClient } from '../registry/client.js';
-import { copyImage } from '../store/copy-image.js';
+import { copyImage, settleAll } from '../store/copy-image.js';
 import { closeStore, type ImageStore } from '../store/image-store.js';
 import { OciArchiveStore } from '../store/oci-archive-store.js';
 import { openLocation, storeKeyOf } from '../store/location.js';
@@ -56,20 +56,23 @@ export interface ExportImagesOptions {
 }
 
 export async function exportImages(options: ExportImagesOptions): Promise<ExportedDestination[]> {
-  const limit = pLimit(options.parallelTasksLimit !== undefined && options.parallelTasksLimit > 0 ? options.parallelTasksLimit : Infinity);
+  const limit = pLimit({ concurrency: options.parallelTasksLimit !== undefined && options.parallelTasksLimit > 0 ? options.parallelTasksLimit : Infinity, rejectOnClear: true });
   const sorted = [...options.sources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const stores = new DestinationStores(options.client);
   // An image with an archive destination is told about only once the archives are written (at close):
   // nothing reads as exported before it is on disk.
   const deferred: [string, ExportedDestination[]][] = [];
+  const tasks = sorted.map((source) => limit(async () => {
+    const { destinations, packedAtClose } = await exportOne(options, stores, source);
+    if (packedAtClose) deferred.push([source.name, destinations]);
+    else options.log.imageExported(source.name, destinations);
+    return destinations;
+  }));
+  // On the first failure no further image starts, and the ones running finish before the stores are discarded.
+  for (const task of tasks) task.catch(() => limit.clearQueue());
   let results: ExportedDestination[][];
   try {
-    results = await Promise.all(sorted.map((source) => limit(async () => {
-      const { destinations, packedAtClose } = await exportOne(options, stores, source);
-      if (packedAtClose) deferred.push([source.name, destinations]);
-      else options.log.imageExported(source.name, destinations);
-      return destinations;
-    })));
+    results = await settleAll(tasks);
   } catch (error) {
     await stores.close(true).catch(() => undefined);
     throw error;

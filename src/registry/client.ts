@@ -330,7 +330,8 @@ export class RegistryClient {
           chunked = true;
           continue;
         }
-        if (!isRetryable(error) || attempt >= this.retries) throw error;
+        // A timeout was already retried once inside (withRetries): a frozen registry must not cost retries × timeouts.
+        if (!isRetryable(error) || isTimeoutError(error) || attempt >= this.retries) throw error;
         await sleep(retryDelayMs(attempt, this.baseDelay, undefined, this.maxDelay));
       }
     }

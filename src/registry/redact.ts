@@ -20,5 +20,6 @@ export function redactUrl(url: string | URL): string {
 
 /** `text` with the userinfo of every URL in it removed (an `ADD https://user:pass@host/...` line, say). */
 export function redactUrlsIn(text: string): string {
-  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, '$1');
+  // Up to the last '@' before the path: a password may hold '@' itself (`user:p@ss@host`).
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/]*@/gi, '$1');
 }

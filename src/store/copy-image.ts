@@ -83,8 +83,9 @@ async function copyBlobs(src: ImageStore, dst: ImageStore, images: ManifestDocum
   // Largest first: the long transfers start at once and the small ones fill the gaps.
   const blobs = [...unique.values()].sort((a, b) => b.size - a.size);
   const mountFrom = src.repository && dst.repository && src.repository.registry === dst.repository.registry ? src.repository : undefined;
-  const limit = pLimit(options.concurrency ?? DEFAULT_COPY_CONCURRENCY);
-  await Promise.all(blobs.map((descriptor) => limit(async () => {
+  // rejectOnClear: blobs still queued when one fails settle (as aborted) instead of staying pending forever.
+  const limit = pLimit({ concurrency: options.concurrency ?? DEFAULT_COPY_CONCURRENCY, rejectOnClear: true });
+  await settleAll(blobs.map((descriptor) => limit(async () => {
     try {
       options.onBlobStart?.(descriptor);
       const open = options.onBlobProgress === undefined ? () => src.readBlob(descriptor) : async () => counted(await src.readBlob(descriptor), (bytes) => options.onBlobProgress!(descriptor, bytes));
@@ -97,6 +98,19 @@ async function copyBlobs(src: ImageStore, dst: ImageStore, images: ManifestDocum
       throw error;
     }
   })));
+}
+
+/**
+ * Like Promise.all, but after a failure it waits for the tasks already running (the failure cleared the queue of
+ * the rest), so that nothing still writes into a destination its caller then discards or closes.
+ */
+export async function settleAll<T>(tasks: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(tasks);
+  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  // The failure itself, not the aborts of the tasks it cleared from the queue.
+  const failure = failures.find((r) => !(r.reason instanceof Error && r.reason.name === 'AbortError')) ?? failures[0];
+  if (failure) throw failure.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 /** `stream`, reporting the bytes that passed through it so far (a retry starts counting again). */

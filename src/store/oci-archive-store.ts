@@ -16,6 +16,7 @@ import { extract, pack } from 'tar-stream';
 import { InvalidInputError } from '../errors.js';
 import type { Descriptor, ManifestDocument } from '../oci/index.js';
 import type { BlobSource, BlobWriteResult, ImageStore } from './image-store.js';
+import { isLeftover, ownerTag } from '../process-identity.js';
 import { OciLayoutStore, wrapError } from './oci-layout-store.js';
 
 export class OciArchiveStore implements ImageStore {
@@ -101,18 +102,23 @@ export class OciArchiveStore implements ImageStore {
   }
 }
 
-/** `.FILE.slipway-<pid>-<random>.<suffix>` beside the archive. */
+/** `.FILE.slipway-<pid>-<ns>-<random>.<suffix>` beside the archive. */
 function scratchName(file: string, suffix: string): string {
-  return join(dirname(file), `.${basename(file)}.slipway-${process.pid}-${randomBytes(6).toString('hex')}.${suffix}`);
+  return join(dirname(file), `.${basename(file)}.slipway-${ownerTag()}-${randomBytes(6).toString('hex')}.${suffix}`);
 }
+
+/** Leftovers of other namespaces (a shared volume) or of reused PIDs go only after a day. */
+const STALE_MS = 24 * 3600 * 1000;
 
 /** Work directories and temporary archives of processes that are gone. */
 async function sweepLeftovers(dir: string, archive: string): Promise<void> {
   const prefix = `.${archive}.slipway-`;
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     if (!name.startsWith(prefix)) continue;
-    const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
-    if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
+    const match = /^(\d+)-(\d+)-/.exec(name.slice(prefix.length));
+    if (match === null) continue;
+    const st = await stat(join(dir, name)).catch(() => undefined);
+    if (st === undefined || !isLeftover(Number(match[1]), match[2]!, Date.now() - st.mtimeMs, STALE_MS)) continue;
     await rm(join(dir, name), { recursive: true, force: true }).catch(() => undefined);
   }
 }
@@ -121,14 +127,6 @@ async function writable(dir: string): Promise<boolean> {
   return access(dir, constants.W_OK).then(() => true, () => false);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r').catch(() => undefined);

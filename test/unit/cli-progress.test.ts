@@ -19,8 +19,9 @@ describe('transfer progress', () => {
     vi.useFakeTimers();
     const { progress, text } = capture('normal', false);
     progress.started(blob);
-    expect(text()).toContain('web: blob abababababab (300.0 MiB) to registry.example/app');
+    expect(text()).toBe(''); // nothing until bytes move: a blob already there gets one line, at its end
     progress.progress(blob, 100 * 1024 * 1024);
+    expect(text()).toContain('web: blob abababababab (300.0 MiB) to registry.example/app');
     vi.advanceTimersByTime(10_000);
     expect(text()).toMatch(/blob abababababab to registry\.example\/app: 100\.0 MiB of 300\.0 MiB \(10\.0 MiB\/s\)/);
     vi.advanceTimersByTime(10_000);
@@ -38,6 +39,14 @@ describe('transfer progress', () => {
     expect(text()).toMatch(/\r\x1b\[2KExporting: 1 blobs done, 0 moving, 300\.0 MiB moved/);
     progress.stop();
     expect(text().endsWith('\r\x1b[2K')).toBe(true);
+  });
+
+  it('a blob that is already there gets one line', () => {
+    const { progress, text } = capture('normal', false);
+    progress.started(blob);
+    progress.done(blob, 'present');
+    progress.stop();
+    expect(text().trim().split('\n')).toEqual(['web: blob abababababab already there']);
   });
 
   it('--log-quiet shows nothing', () => {

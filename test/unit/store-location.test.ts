@@ -33,3 +33,16 @@ describe('parseLocation', () => {
     expect(storeKeyOf(parseLocation('oci:out'))).not.toBe(storeKeyOf(parseLocation('oci-archive:out')));
   });
 });
+
+describe('leftovers of other processes (src/process-identity.ts)', () => {
+  it('sweeps at once only what a gone process of this PID namespace made; other namespaces wait for staleness', async () => {
+    const { isLeftover, pidNamespace } = await import('../../src/process-identity.js');
+    const ns = pidNamespace();
+    const gone = 2 ** 22 + 12345; // above pid_max: no such process
+    expect(isLeftover(gone, ns, 0, 1000)).toBe(true);
+    expect(isLeftover(process.pid, ns, 10_000, 1000)).toBe(false); // ours, however old
+    expect(isLeftover(process.ppid, ns, 0, 1000)).toBe(false); // alive
+    expect(isLeftover(gone, `${ns}9`, 0, 1000)).toBe(false); // another namespace's: its PIDs mean nothing here
+    expect(isLeftover(gone, `${ns}9`, 2000, 1000)).toBe(true);
+  });
+});

@@ -4,6 +4,7 @@
 
 import { readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { alive } from '../../process-identity.js';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
@@ -29,14 +30,6 @@ function list(dir: string): string[] {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Remove the (empty) cgroups of `id`; false while a process still holds one. */
 export function removeContainerCgroups(id: string): boolean {

@@ -6,7 +6,7 @@
 
 import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, posix, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -139,7 +139,7 @@ export class RunInstruction {
         mounts.push({ mount, prepared: await this.prepareMount(stage, mount, index, scratch, hash, where) });
       }
     } catch (error) {
-      await rm(scratch, { recursive: true, force: true });
+      await removeTree(scratch);
       throw error;
     }
     const extraHosts = this.env.settings.extraHosts ?? [];
@@ -150,10 +150,10 @@ export class RunInstruction {
         try {
           return await this.build(state, instruction, mounts, scratch, where);
         } finally {
-          await rm(scratch, { recursive: true, force: true });
+          await removeTree(scratch);
         }
       },
-      dispose: () => rm(scratch, { recursive: true, force: true }),
+      dispose: () => removeTree(scratch),
     };
   }
 
@@ -168,6 +168,9 @@ export class RunInstruction {
         const id = mount.id ?? target;
         const dir = join(this.env.settings.cacheMountDir, createHash('sha256').update(id).digest('hex').slice(0, 32));
         return async () => {
+          // The project's cache directory is root's alone: a RUN (as root) may leave setuid files in its caches.
+          await mkdir(this.env.settings.cacheMountDir, { recursive: true, mode: 0o700 });
+          await chmod(this.env.settings.cacheMountDir, 0o700);
           await mkdir(dir, { recursive: true });
           if (mount.mode !== undefined) await chmod(dir, mount.mode);
           if ((mount.uid !== undefined || mount.gid !== undefined) && !rootless) await chown(dir, mount.uid ?? 0, mount.gid ?? 0);
