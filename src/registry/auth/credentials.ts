@@ -8,7 +8,7 @@
 // Nothing read here is ever put into an error message: not the helper's input or output, not file content.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -458,7 +458,9 @@ async function writeTarget(host: string, options: CredentialsWriteOptions): Prom
   return { path, json };
 }
 
-async function writeAuthFile(path: string, json: Record<string, unknown>): Promise<void> {
+async function writeAuthFile(link: string, json: Record<string, unknown>): Promise<void> {
+  // A config.json that is a symlink (dotfiles) is written where it points, as docker does, not replaced.
+  const path = await realpath(link).catch(() => link);
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const temp = `${path}.${process.pid}.tmp`;
   try {
