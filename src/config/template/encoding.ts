@@ -54,6 +54,8 @@ export function toJson(v: unknown, options: { pretty?: boolean; escapeHTML?: boo
     if (x instanceof GoFloat) return jsonFloat(x.value);
     if (typeof x === 'string') return jsonString(x, escapeHTML);
     if (typeof x === 'function') throw new Error('json: unsupported type: func()');
+    const marshal = (x as { MarshalJSON?: unknown }).MarshalJSON;
+    if (typeof marshal === 'function') return String(marshal.call(x));
     const inner = options.pretty ? indent + '  ' : '';
     const nl = options.pretty ? '\n' : '';
     if (Array.isArray(x)) {
@@ -99,6 +101,8 @@ function yamlData(x: unknown): unknown {
   if (x instanceof GoFloat) return x.value;
   if (typeof x === 'bigint') return Number(x);
   if (typeof x === 'function') throw new Error('cannot marshal a function to YAML');
+  const marshal = typeof x === 'object' ? (x as { MarshalText?: unknown }).MarshalText : undefined;
+  if (typeof marshal === 'function') return String(marshal.call(x));
   if (Array.isArray(x)) return x.map(yamlData);
   if (isMap(x)) {
     const out: Dict = {};

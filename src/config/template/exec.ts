@@ -26,7 +26,13 @@ export const MAX_TEMPLATE_DEPTH = 1000;
  * 'any' is interface{} (a missing value becomes nil), 'value' is reflect.Value (kept as is),
  * 'map' is map[string]interface{} (nil allowed), the others must have that Go type.
  */
-export type ParamKind = 'any' | 'value' | 'string' | 'int' | 'float' | 'bool' | 'map';
+export type ParamKind = 'any' | 'value' | 'string' | 'int' | 'float' | 'bool' | 'map' | GoTypeParam;
+
+/** A parameter of a Go type the engine models with a class (time.Time, sprig.certificate): the value must be one. */
+export interface GoTypeParam {
+  goType: string;
+  accepts(v: unknown): boolean;
+}
 
 export interface CallContext {
   engine: Engine;
@@ -468,7 +474,7 @@ class State {
 
   /** Checks and converts an argument for a parameter, with Go's messages. */
   private convert(value: unknown, kind: ParamKind, arg: Arg | null): unknown {
-    const expected: Record<ParamKind, string> = {
+    const expected: Record<Exclude<ParamKind, GoTypeParam>, string> = {
       any: 'interface {}',
       value: 'reflect.Value',
       string: 'string',
@@ -477,11 +483,13 @@ class State {
       bool: 'bool',
       map: 'map[string]interface {}',
     };
+    const name = typeof kind === 'object' ? kind.goType : expected[kind];
     const wrong = (): never => {
-      if (value === undefined) this.fail(`invalid value; expected ${expected[kind]}`);
-      if (arg && arg.kind === 'nil') this.fail(`cannot assign nil to ${expected[kind]}`);
-      this.fail(`wrong type for value; expected ${expected[kind]}; got ${argTypeName(value)}`);
+      if (value === undefined) this.fail(`invalid value; expected ${name}`);
+      if (arg && arg.kind === 'nil') this.fail(`cannot assign nil to ${name}`);
+      this.fail(`wrong type for value; expected ${name}; got ${argTypeName(value)}`);
     };
+    if (typeof kind === 'object') return kind.accepts(value) ? value : wrong();
     switch (kind) {
       case 'value':
         return value;

@@ -7,6 +7,7 @@ import {
   isPlainMap,
   numValue,
   sortedKeys,
+  stringerOf,
   typeName,
   type Dict,
 } from './values.js';
@@ -363,6 +364,9 @@ function printArg(f: Flags, arg: unknown, verb: string, depth: number): string {
     return '[' + arg.map((e) => printArg(f, e, verb, depth + 1)).join(' ') + ']';
   }
   if (typeof arg === 'function') return verb === 'v' || verb === 'p' ? pad(f, '0x0') : badVerb(verb, arg);
+  // fmt's handleMethods: a Stringer prints through String() for %v %s %q %x %X.
+  const str = 'vsqxX'.includes(verb) ? stringerOf(arg) : null;
+  if (str !== null) return fmtString(f, str, verb);
   const m = arg as Dict;
   if (!isPlainMap(m)) {
     return '{' + Object.keys(m).map((k) => printArg(f, m[k], verb, depth + 1)).join(' ') + '}';

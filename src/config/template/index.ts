@@ -16,10 +16,9 @@
 //   no (?U); \b, \w and (?i) follow JavaScript's Unicode rules.
 // - fromYaml yields plain maps at every level (yaml.v2 makes nested maps map[interface{}]interface{},
 //   which sprig's dict functions refuse).
-// - Not implemented Sprig functions (a template using them fails with `function "x" not defined`):
-//   dates (now, date, ...), random strings, crypto keys and passwords, semver, network, camelcase &
-//   co, wrap, urlParse/urlJoin. env is left to the caller (options.functions); expandenv is excluded
-//   as in werf.
+// - Every function of sprig v3.2.3's TxtFuncMap is there but expandenv (excluded as in werf); env is left
+//   to the caller (options.functions). duration and durationRound take an integral number as an int64
+//   (Go's sprig gives 0s for an int); time zones come from the system's zoneinfo files, as Go's do.
 // - Recursion through {{template}}, include and tpl stops at depth 1000 (Go: 100000), or earlier with
 //   "template recursion is too deep" if the JavaScript stack runs out first.
 

@@ -1,5 +1,6 @@
-// The Sprig functions werf users rely on (Masterminds/sprig v3 TxtFuncMap, minus expandenv, env,
-// dates, randomness, crypto keys, network and semver).
+// The Sprig functions of werf.yaml templates: Masterminds/sprig v3 TxtFuncMap (v3.2.3, the version werf links),
+// minus expandenv, as werf removes it, and env, which werf replaces (builtins.ts). Dates, random strings, case
+// conversion, URLs, network, semver and crypto are in sprig-more.ts.
 
 import { createHash, randomUUID } from 'node:crypto';
 
@@ -7,6 +8,7 @@ import type { FuncSpec, ParamKind } from './exec.js';
 import { formatFloat, fmtValue } from './format.js';
 import { compileGoRegexp, findAll, quoteMeta, replaceAll, split as regexpSplit } from '../../go/regexp.js';
 import { fromJson, toJson } from './encoding.js';
+import { moreSprigFunctions } from './sprig-more.js';
 import { quote } from '../../go/strconv.js';
 import { compare, splitN } from '../../go/strings.js';
 import {
@@ -527,12 +529,6 @@ export function sprigFunctions(): Record<string, FuncSpec> {
         .map((w) => Array.from(w)[0])
         .join(''),
     ),
-    abbrev: def(['int', 'string'], (width: number, s: string) => {
-      if (width < 4 || Array.from(s).length <= width) return s;
-      return Array.from(s)
-        .slice(0, width - 3)
-        .join('') + '...';
-    }),
     toString: def(['any'], strval),
     toStrings: def(['any'], strslice),
     join: def(['string', 'any'], (sep: string, v: unknown) => strslice(v).join(sep)),
@@ -722,6 +718,8 @@ export function sprigFunctions(): Record<string, FuncSpec> {
     osExt: def(['string'], pathExt),
     osIsAbs: def(['string'], (p: string) => p.startsWith('/')),
   };
+
+  Object.assign(fns, moreSprigFunctions());
 
   // The must* variants: ours report errors in every variant.
   for (const name of ['first', 'last', 'rest', 'initial', 'append', 'push', 'prepend', 'reverse', 'uniq', 'without', 'has', 'compact', 'slice', 'chunk', 'merge', 'mergeOverwrite']) {

@@ -15,7 +15,22 @@ export class GoFloat {
   constructor(readonly value: number) {}
 }
 
+import { GO_TYPE } from '../../go/gotime.js';
 import { compare } from '../../go/strings.js';
+
+/** The Go type a class instance stands for (time.Time, *semver.Version, ...), when it declares one. */
+export function goTypeOf(v: unknown): string | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const t = (v as { [GO_TYPE]?: unknown })[GO_TYPE];
+  return typeof t === 'string' ? t : null;
+}
+
+/** A value with a Go String() method (fmt prints it through the method, as for a fmt.Stringer). */
+export function stringerOf(v: unknown): string | null {
+  if (goTypeOf(v) === null) return null;
+  const m = (v as { String?: unknown }).String;
+  return typeof m === 'function' ? String(m.call(v)) : null;
+}
 
 export type Dict = Record<string, unknown>;
 
@@ -102,6 +117,9 @@ export function kindName(v: unknown): string {
   if (Array.isArray(v)) return 'slice';
   if (typeof v === 'function') return 'func';
   if (isPlainMap(v)) return 'map';
+  const goType = goTypeOf(v);
+  if (goType !== null && goType.startsWith('*')) return 'ptr';
+  if (goType === 'time.Month' || goType === 'time.Weekday') return 'int';
   return 'struct';
 }
 
@@ -116,6 +134,8 @@ export function typeName(v: unknown): string {
   if (Array.isArray(v)) return '[]interface {}';
   if (typeof v === 'function') return 'func(...interface {}) interface {}';
   if (isPlainMap(v)) return 'map[string]interface {}';
+  const goType = goTypeOf(v);
+  if (goType !== null) return goType;
   const ctor = (v as { constructor?: { name?: string } }).constructor?.name;
   return ctor ? `*${ctor}` : 'struct {}';
 }
