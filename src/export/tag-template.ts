@@ -14,7 +14,9 @@
 //   - each template is rendered for every image (sorted by name) with 70 × `x` as the content-based tag, and parsed
 //     with Slipway's reference grammar (`could not parse reference: <rendered>: <detail>`);
 //   - a destination without a registry host is refused with a message that says to write one
-//     (`index.docker.io/...` for Docker Hub); `docker.io/...` and `index.docker.io/...` are both accepted;
+//     (`index.docker.io/...` for Docker Hub); so is `docker.io/...`: werf requires Docker Hub to be written
+//     `index.docker.io` (its "the user must explicitly provide the address" error; `registry-1.docker.io`, a host
+//     of its own for werf, is accepted);
 //   - every collision is found, not only those with the first image: two images of one template that render the
 //     same destination, and two templates that send different images to the same destination;
 //   - a destination that would overwrite a stage in the stages repository (a stage-shaped tag there) is refused;
@@ -203,11 +205,16 @@ export type ExportDestination =
   | { kind: 'registry'; reference: Reference & { tag: string }; text: string }
   | { kind: LocalKind; path: string; tag: string; text: string };
 
-const DOCKER_HUB_SPELLINGS = [`${DOCKER_HUB_REGISTRY}/`, 'docker.io/', 'registry-1.docker.io/'];
+const DOCKER_HUB_SPELLINGS = [`${DOCKER_HUB_REGISTRY}/`, 'registry-1.docker.io/'];
 
 type ParsedDestination =
   | { ok: true; destination: ExportDestination }
-  | { ok: false; noHost: boolean; message: string };
+  | { ok: false; noHost: boolean; dockerIo?: true; message: string };
+
+/** `docker.io/x` written for `index.docker.io/x`, as werf asks. */
+function withIndexDockerIo(text: string): string {
+  return text.replace(/^(docker:\/\/)?docker\.io\//, `$1${DOCKER_HUB_REGISTRY}/`);
+}
 
 function tryParseDestination(text: string): ParsedDestination {
   const parsed = tryParseLocation(text);
@@ -219,6 +226,12 @@ function tryParseDestination(text: string): ParsedDestination {
   if (location.kind !== 'registry') return { ok: true, destination: { kind: location.kind, path: location.path, tag: location.tag ?? 'latest', text } };
   const name = text.startsWith('docker://') ? text.slice('docker://'.length) : text;
   const { reference } = location;
+  if (reference.registry === DOCKER_HUB_REGISTRY && name.startsWith('docker.io/')) {
+    return {
+      ok: false, noHost: false, dockerIo: true,
+      message: `${quote(text)} writes Docker Hub as docker.io: werf requires the address "${DOCKER_HUB_REGISTRY}" for Docker Hub`,
+    };
+  }
   if (reference.registry === DOCKER_HUB_REGISTRY && !DOCKER_HUB_SPELLINGS.some((spelling) => name.startsWith(spelling))) {
     return { ok: false, noHost: true, message: `${quote(text)} names no registry host` };
   }
@@ -232,6 +245,7 @@ function tryParseDestination(text: string): ParsedDestination {
 export function parseDestination(text: string): ExportDestination {
   const parsed = tryParseDestination(text);
   if (parsed.ok) return parsed.destination;
+  if (parsed.dockerIo) throw new InvalidInputError(`${parsed.message}: write ${quote(withIndexDockerIo(text))}`);
   throw new InvalidInputError(
     parsed.noHost ? `${parsed.message}: write the registry, e.g. ${quote(`${DOCKER_HUB_REGISTRY}/${text}`)} for Docker Hub` : parsed.message,
   );
@@ -334,12 +348,21 @@ function checkTemplate(template: TagTemplate, images: readonly string[], options
   const problems: Problem[] = [];
   const byKey = new Map<string, Writer[]>();
   let noHostReported = false;
+  let dockerIoReported = false;
   let stageReported = false;
   for (const image of images) {
     const parsed = tryParseDestination(renderTagTemplate(template, image, CONTENT_BASED_TAG_STUB));
     const display = renderTagTemplate(template, image, '%image_content_based_tag%');
     if (!parsed.ok) {
-      if (!parsed.noHost) {
+      if (parsed.dockerIo) {
+        if (!dockerIoReported) {
+          dockerIoReported = true;
+          problems.push({
+            message: `${prefix}${quote(display)} writes Docker Hub as docker.io: werf requires the address "${DOCKER_HUB_REGISTRY}" for Docker Hub: write ${quote(withIndexDockerIo(template.raw))}`,
+            conflict: false,
+          });
+        }
+      } else if (!parsed.noHost) {
         problems.push({ message: `${prefix}${parsed.message}`, conflict: false });
       } else if (!noHostReported) {
         noHostReported = true;

@@ -2,6 +2,7 @@
 // there reused (what `slipway build` does).
 
 import { buildImages, type BuildResult } from '../builder/build-images.js';
+import { preflightImages } from '../builder/preflight.js';
 import type { BuildLog } from '../builder/build-image.js';
 import { selectImages } from '../config/select-images.js';
 import { SLIPWAY_VERSION } from '../version.js';
@@ -48,6 +49,8 @@ export async function buildProject(options: BuildProjectOptions = {}): Promise<B
   const { images, warnings } = selectImages(project.config, options.images ?? [], { finalOnly: false });
   const emit = options.onEvent ?? (() => undefined);
   for (const message of warnings) emit({ type: 'warning', message });
+  // What the build would refuse is refused before anything is opened, built or stored.
+  preflightImages(project.config, project.files, images);
   return withProjectSession(options, project, ({ config, files, client, storage }) => buildImages({
     config, files, images, client, storage, platforms: options.platforms ?? [],
     parallelTasksLimit: options.parallelTasksLimit ?? 1, log: buildEvents(emit), version: SLIPWAY_VERSION,

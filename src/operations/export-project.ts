@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { buildImages } from '../builder/build-images.js';
+import { preflightImages } from '../builder/preflight.js';
 import type { BuildReport } from '../builder/build-report.js';
 import { selectImages } from '../config/select-images.js';
 import type { WerfImage } from '../config/werf-config.js';
@@ -44,6 +45,8 @@ export async function exportProject(options: ExportProjectOptions): Promise<Expo
     emit({ type: 'warning', message: 'no final image is selected: nothing to export' });
     return [];
   }
+  // What the build would refuse is refused before anything is opened, built or pushed.
+  if (options.buildReport === undefined) preflightImages(project.config, project.files, images);
   const addLabels = options.addLabels ?? {};
   return withProjectSession(options, project, async (session) => {
     const sources = options.buildReport !== undefined

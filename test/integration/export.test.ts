@@ -1,10 +1,10 @@
 // `slipway export` end to end against real registries, read back with skopeo.
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { uniqueRepo } from '../support/images.js';
@@ -215,6 +215,8 @@ describe('slipway export', () => {
       [['--tag', `${plain.host}/x:%image_nope%`], /^Error: invalid tag template/m],
       [['--tag', `${plain.host}/x:%image`], /^Error: invalid tag template/m],
       [['--tag', 'myimage:%image%'], /index\.docker\.io/],
+      // werf's rule: Docker Hub is written index.docker.io.
+      [['--tag', 'docker.io/org/%image%:v1'], /"docker\.io\/org\/backend:v1" writes Docker Hub as docker\.io: werf requires the address "index\.docker\.io" for Docker Hub: write "index\.docker\.io\/org\/%image%:v1"/],
       [['--tag', `${repo}:%image_content_based_tag%`, 'frontend'], /stage/],
     ];
     for (const [args, message] of cases) {
@@ -225,6 +227,23 @@ describe('slipway export', () => {
       expect(result.out, args.join(' ')).toMatch(message);
     }
     // Nothing was built or pushed: the stages repository has no tags.
+    expect(await run('skopeo', ['list-tags', '--tls-verify=false', `docker://${repo}`]).then((r) => r.stdout, () => 'absent')).toBe('absent');
+  });
+
+  it('refuses an unsupported RUN mount of any image before building or pushing the others', async () => {
+    const { plain } = registries();
+    const dir = await project();
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(join(dir, 'werf.yaml'), (await readFile(join(dir, 'werf.yaml'), 'utf8')) + '---\nimage: zz-ssh\ndockerfile: ssh.Dockerfile\n');
+    await writeFile(join(dir, 'ssh.Dockerfile'), 'FROM scratch\nCOPY app.txt /\nRUN --mount=type=ssh true\n');
+    await commitAsync(dir, 'ssh image');
+    const repo = `${plain.host}/${uniqueRepo('export/preflight')}`;
+    for (const argv of [['build', '--repo', repo], ['export', '--repo', repo, '--tag', `${plain.host}/${uniqueRepo('export/preflight-dest')}/%image%:v1`]]) {
+      const result = await slipway(dir, argv);
+      expect(result.code, result.out).not.toBe(0);
+      expect(result.out).toMatch(/Error: image zz-ssh: ssh\.Dockerfile:3: RUN --mount type=ssh is not supported/);
+      expect(result.out).not.toMatch(/Building stage|Store stage/);
+    }
     expect(await run('skopeo', ['list-tags', '--tls-verify=false', `docker://${repo}`]).then((r) => r.stdout, () => 'absent')).toBe('absent');
   });
 });

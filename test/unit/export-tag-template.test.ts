@@ -118,7 +118,7 @@ describe('parseDestination and renderDestination', () => {
       reference: { registry: 'reg.io', repository: 'a/b', tag: 'v1' },
       text: 'reg.io/a/b:v1',
     });
-    expect(formatDestination(parseDestination('docker.io/org/app'))).toBe('index.docker.io/org/app:latest');
+    expect(formatDestination(parseDestination('registry-1.docker.io/org/app'))).toBe('index.docker.io/org/app:latest');
     expect(formatDestination(parseDestination('index.docker.io/app:1'))).toBe('index.docker.io/library/app:1');
     expect(formatDestination(parseDestination('docker://localhost:5000/app:1'))).toBe('localhost:5000/app:1');
   });
@@ -138,6 +138,8 @@ describe('parseDestination and renderDestination', () => {
   it.each([
     ['myimage:tag', '"myimage:tag" names no registry host: write the registry, e.g. "index.docker.io/myimage:tag" for Docker Hub'],
     ['org/app:tag', '"org/app:tag" names no registry host: write the registry, e.g. "index.docker.io/org/app:tag" for Docker Hub'],
+    ['docker.io/org/app:tag', '"docker.io/org/app:tag" writes Docker Hub as docker.io: werf requires the address "index.docker.io" for Docker Hub: write "index.docker.io/org/app:tag"'],
+    ['docker://docker.io/app', '"docker://docker.io/app" writes Docker Hub as docker.io: werf requires the address "index.docker.io" for Docker Hub: write "docker://index.docker.io/app"'],
     ['reg.io/App:1', 'could not parse reference: reg.io/App:1: repository "App" must be lowercase (component "App")'],
     ['reg.io/app:bad tag', 'could not parse reference: reg.io/app:bad tag: tag "bad tag" must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}'],
     [`reg.io/app@sha256:${'a'.repeat(64)}`, `could not parse reference: reg.io/app@sha256:${'a'.repeat(64)}: an export destination takes a tag, not a digest`],
@@ -156,7 +158,7 @@ describe('parseDestination and renderDestination', () => {
       reference: { registry: 'reg.io', repository: 'proj/backend', tag: C },
       text: `reg.io/proj/backend:${C}`,
     });
-    expect(destinationFor('docker.io/org/app:%image%-%image_content_based_tag%', 'web', MULTI)).toBe(`index.docker.io/org/app:web-${MULTI}`);
+    expect(destinationFor('index.docker.io/org/app:%image%-%image_content_based_tag%', 'web', MULTI)).toBe(`index.docker.io/org/app:web-${MULTI}`);
     expect(dockerTag('a/b')).toMatch(/^a-b-[0-9a-f]{1,8}$/);
     expect(destinationFor(parseTagTemplate('oci:out:%image_safe_slug%'), 'a/b', C)).toBe(`oci:out:${dockerTag('a/b')}`);
     const error = errorOf(SlipwayError, () => renderDestination('reg.io/%image%:v', 'Upper', C));
@@ -186,7 +188,7 @@ describe('validateTagTemplates', () => {
     expect(() => validateTagTemplates(['ghcr.io/org/app:%image_content_based_tag%'], ['backend'])).not.toThrow();
     expect(() => validateTagTemplates(['ghcr.io/org/app:latest'], ['only'])).not.toThrow();
     expect(() => validateTagTemplates(['ghcr.io/org/app:latest'], [])).not.toThrow();
-    expect(() => validateTagTemplates(['index.docker.io/org/app:%image%', 'docker.io/org/app:%image%'], ['a'])).not.toThrow();
+    expect(() => validateTagTemplates(['index.docker.io/org/app:%image%', 'registry-1.docker.io/org/app2:%image%'], ['a'])).not.toThrow();
     expect(() => validateTagTemplates(['oci:out:%image%', 'oci-archive:out/%image%.tar'], ['a', 'b'])).not.toThrow();
   });
 
@@ -218,6 +220,15 @@ describe('validateTagTemplates', () => {
         'written out, e.g. "index.docker.io/myimage:%image%" for Docker Hub (or oci:DIR[:TAG] for a local OCI layout)',
     );
     expect(messageOf(() => validateTagTemplates(['org/app:%image%'], ['a']))).toContain('"org/app:a" names no registry host');
+  });
+
+  it('rejects docker.io/... once per template, as werf does (Docker Hub is written index.docker.io)', () => {
+    const error = errorOf(SlipwayError, () => validateTagTemplates(['docker.io/org/app:%image%'], ['a', 'b']));
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toBe(
+      'invalid tag template "docker.io/org/app:%image%": "docker.io/org/app:a" writes Docker Hub as docker.io: ' +
+        'werf requires the address "index.docker.io" for Docker Hub: write "index.docker.io/org/app:%image%"',
+    );
   });
 
   it("rejects one destination for several images with werf's message, naming them", () => {
