@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { createLogger, logLevelOf, type Logger } from './log.js';
 import {
+  OPTIONS,
   addOptions,
   GLOBAL_OPTION_NAMES,
   pickOptions,
@@ -76,9 +77,24 @@ export function defineCommand<const N extends OptionName>(spec: CommandSpec<N>):
         const names: readonly (N | GlobalOptionName)[] = [...GLOBAL_OPTION_NAMES, ...spec.options];
         const options = resolveOptions(pickOptions(names), command.optsWithGlobals(), runtime.env);
         const log = createLogger(logLevelOf(options), (text) => runtime.io.stderr(text));
+        noteWerfNoOps(spec.options, options as Record<string, unknown>, log);
         await spec.run({ options, args: [...command.args], log, io: runtime.io, env: runtime.env });
       });
       return command;
     },
   };
+}
+
+/** werf's flags that were given and are ignored: noted under --log-verbose, warned about when it matters. */
+function noteWerfNoOps(names: readonly OptionName[], values: Record<string, unknown>, log: Logger): void {
+  for (const name of names) {
+    const definition = OPTIONS[name] as { flag: string; noOp?: string; warn?: true };
+    if (definition.noOp === undefined) continue;
+    const value = values[name];
+    const given = Array.isArray(value) ? value.length > 0 : value !== undefined && value !== false;
+    if (!given) continue;
+    const message = `werf's ${definition.flag} is accepted and ignored: ${definition.noOp}`;
+    if (definition.warn) log.warn(message);
+    else log.verbose(message);
+  }
 }

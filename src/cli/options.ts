@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { compare } from '../go/strings.js';
+import { WERF_NO_OP_OPTIONS } from './werf-no-ops.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -38,6 +39,10 @@ interface OptionBase {
   hidden?: boolean;
   /** How help shows a default that is computed, e.g. `~/.docker`. */
   defaultHelp?: string;
+  /** A werf flag Slipway accepts and ignores, and why (werf-no-ops.ts). */
+  noOp?: string;
+  /** For a no-op: ignoring it changes what a werf user gets, so it is warned about at every level. */
+  warn?: true;
 }
 
 export interface BooleanOption extends OptionBase {
@@ -120,6 +125,8 @@ function defineOptionTable<const T extends OptionTable>(table: T): T {
 }
 
 export const OPTIONS = defineOptionTable({
+  // werf's flags that Slipway accepts and ignores (werf-no-ops.ts).
+  ...WERF_NO_OP_OPTIONS,
   logDebug: {
     flag: '--log-debug',
     value: 'boolean',
@@ -386,6 +393,8 @@ export const OPTIONS = defineOptionTable({
     flag: '--require-built-images',
     short: '-Z',
     value: 'boolean',
+    // werf build's spelling of the same check.
+    aliases: ['--check-built-images'],
     help: 'Build nothing: fail, naming the images, if any stage is missing from the stages storage',
     werfEnv: ['WERF_REQUIRE_BUILT_IMAGES'],
   },

@@ -16,6 +16,8 @@ export interface BuildProjectOptions extends ProjectOptions {
   platforms?: readonly string[];
   /** Images built at once; 0 or less: no limit. Default 1. */
   parallelTasksLimit?: number;
+  /** Only the final images (and what they depend on): werf's `--final-images-only`. */
+  finalOnly?: boolean;
   /** Build nothing: fail naming every image that would need building (`-Z`). */
   requireBuilt?: boolean;
   /** The OCI runtime RUN commands execute in (a name on PATH or a path); default crun, else runc. */
@@ -46,7 +48,7 @@ export function buildEvents(emit: (event: ProjectEvent) => void): BuildLog {
 
 export async function buildProject(options: BuildProjectOptions = {}): Promise<BuildResult> {
   const project = loadProjectOf(options);
-  const { images, warnings } = selectImages(project.config, options.images ?? [], { finalOnly: false });
+  const { images, warnings } = selectImages(project.config, options.images ?? [], { finalOnly: options.finalOnly ?? false });
   const emit = options.onEvent ?? (() => undefined);
   for (const message of warnings) emit({ type: 'warning', message });
   // What the build would refuse is refused before anything is opened, built or stored.

@@ -10,6 +10,7 @@ import { checkOutputFile, writeOutputFile } from '../output-file.js';
 import { projectOptions } from '../project-options.js';
 import { REGISTRY_OPTION_NAMES, registryClientFor } from '../registry-client.js';
 import { CONFIG_OPTION_NAMES } from '../config-options.js';
+import { WERF_BUILDING_NO_OPS, WERF_HOST_CLEANUP_NO_OPS, WERF_STORAGE_NO_OPS } from '../werf-no-ops.js';
 
 /** werf's default `--build-report-path` (relative to the project directory). */
 export const DEFAULT_BUILD_REPORT_PATH = '.werf-build-report.json';
@@ -22,7 +23,11 @@ export const buildCommand = defineCommand({
     'Dockerfile instruction that changes the image is a stage stored as <repo>:<digest>-<ms>; a stage whose digest ' +
     'exists in --repo (or in the local store without --repo) is reused, never built again.',
   arguments: [{ syntax: '[image-name...]', help: 'image name patterns (globs; !pattern excludes)' }],
-  options: [...CONFIG_OPTION_NAMES, ...REGISTRY_OPTION_NAMES, 'repo', 'platform', 'parallel', 'parallelTasksLimit', 'homeDir', 'ociRuntime', 'saveBuildReport', 'buildReportPath'],
+  options: [
+    ...CONFIG_OPTION_NAMES, ...REGISTRY_OPTION_NAMES, 'repo', 'platform', 'parallel', 'parallelTasksLimit', 'homeDir', 'ociRuntime', 'saveBuildReport', 'buildReportPath',
+    'finalOnly', 'requireBuiltImages',
+    ...WERF_STORAGE_NO_OPS, ...WERF_HOST_CLEANUP_NO_OPS, ...WERF_BUILDING_NO_OPS, 'addCustomTag', 'follow',
+  ],
   async run({ options, args, log, io, env }) {
     const started = Date.now();
     const reportPath = resolve(options.dir ?? '.', options.buildReportPath ?? DEFAULT_BUILD_REPORT_PATH);
@@ -35,6 +40,7 @@ export const buildCommand = defineCommand({
       const result = await buildProject({
         ...projectOptions(options, env, client, events),
         images: args, platforms: options.platform, parallelTasksLimit: options.parallel ? options.parallelTasksLimit : 1,
+        finalOnly: options.finalOnly, requireBuilt: options.requireBuiltImages,
         ...(options.ociRuntime ? { ociRuntime: options.ociRuntime } : {}),
       });
       events.finish();

@@ -10,6 +10,7 @@ import { formatBytes } from '../progress.js';
 import { projectOptions } from '../project-options.js';
 import { REGISTRY_OPTION_NAMES, registryClientFor } from '../registry-client.js';
 import { CONFIG_OPTION_NAMES } from '../config-options.js';
+import { WERF_CLEANUP_REPORT_NO_OPS, WERF_HOST_CLEANUP_NO_OPS, WERF_KUBE_SCAN_NO_OPS, WERF_STORAGE_NO_OPS } from '../werf-no-ops.js';
 
 export const cleanupCommand = defineCommand({
   name: 'cleanup',
@@ -23,6 +24,8 @@ export const cleanupCommand = defineCommand({
     'untags manifests; run the registry\'s garbage collection to free the space.',
   options: [
     ...CONFIG_OPTION_NAMES, ...REGISTRY_OPTION_NAMES, 'repo', 'homeDir', 'keepStagesBuiltWithinLastNHours', 'dryRun', 'keepList',
+    'platform', 'parallel', 'parallelTasksLimit',
+    ...WERF_STORAGE_NO_OPS, ...WERF_HOST_CLEANUP_NO_OPS, ...WERF_KUBE_SCAN_NO_OPS, ...WERF_CLEANUP_REPORT_NO_OPS,
   ],
   async run({ options, log, io, env }) {
     const [{ readKeepList }, { cleanupProject }] = await Promise.all([import('../../cleanup/index.js'), import('../../operations/index.js')]);

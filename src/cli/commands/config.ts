@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import type { WerfConfig } from '../../config/werf-config.js';
 import { defineCommand, type CliRuntime, type SlipwayCommand } from '../command.js';
 import { CONFIG_OPTION_NAMES, configLoadOptions } from '../config-options.js';
+import { WERF_CONFIG_NO_OPS } from '../werf-no-ops.js';
 
 /** werf.yaml's machinery, loaded by the commands that read it (not at start-up). */
 async function config() {
@@ -43,7 +44,7 @@ const renderCommand = defineCommand({
     'patterns (globs; a leading ! excludes), print only the documents of the images they select. The configuration ' +
     'is validated first.',
   arguments: [{ syntax: '[IMAGE_NAME...]', help: 'image name patterns (globs, !pattern to exclude)' }],
-  options: CONFIG_OPTION_NAMES,
+  options: [...CONFIG_OPTION_NAMES, 'homeDir', ...WERF_CONFIG_NO_OPS],
   async run({ options, args, io, env }) {
     const { loadProject } = await config();
     const { config: werfConfig } = loadProject(configLoadOptions(options, env));
@@ -55,7 +56,7 @@ const listCommand = defineCommand({
   name: 'list',
   summary: 'List the images of werf.yaml',
   description: 'Print the names of the images defined in werf.yaml, one per line, sorted; the nameless image is shown as ~.',
-  options: [...CONFIG_OPTION_NAMES, 'finalOnly'],
+  options: [...CONFIG_OPTION_NAMES, 'finalOnly', 'homeDir', ...WERF_CONFIG_NO_OPS],
   async run({ options, io, env }) {
     const { loadProject, selectImages, imageLogName } = await config();
     const { config: werfConfig } = loadProject(configLoadOptions(options, env));

@@ -11,6 +11,7 @@ import { projectOptions } from '../project-options.js';
 import { REGISTRY_OPTION_NAMES, registryClientFor } from '../registry-client.js';
 import { DEFAULT_BUILD_REPORT_PATH } from './build.js';
 import { CONFIG_OPTION_NAMES } from '../config-options.js';
+import { WERF_BUILDING_NO_OPS, WERF_STORAGE_NO_OPS } from '../werf-no-ops.js';
 
 export const exportCommand = defineCommand({
   name: 'export',
@@ -24,6 +25,7 @@ export const exportCommand = defineCommand({
   options: [
     ...CONFIG_OPTION_NAMES, ...REGISTRY_OPTION_NAMES, 'repo', 'tag', 'addLabel', 'addLabelSeparator', 'addAnnotation', 'platform',
     'requireBuiltImages', 'useBuildReport', 'buildReportPath', 'exportReportPath', 'parallel', 'parallelTasksLimit', 'homeDir', 'ociRuntime',
+    'finalOnly', ...WERF_STORAGE_NO_OPS, ...WERF_BUILDING_NO_OPS,
   ],
   async run({ options, args, log, io, env }) {
     const [{ parseAddLabels, parseAnnotations }, { requireTagTemplates }, { exportProject }] = await Promise.all([

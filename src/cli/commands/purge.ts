@@ -8,6 +8,7 @@ import { projectOptions } from '../project-options.js';
 import { REGISTRY_OPTION_NAMES, registryClientFor } from '../registry-client.js';
 import { printResult } from './cleanup.js';
 import { CONFIG_OPTION_NAMES } from '../config-options.js';
+import { WERF_CLEANUP_REPORT_NO_OPS, WERF_HOST_CLEANUP_NO_OPS, WERF_STORAGE_NO_OPS } from '../werf-no-ops.js';
 
 export const purgeCommand = defineCommand({
   name: 'purge',
@@ -16,7 +17,10 @@ export const purgeCommand = defineCommand({
     'Delete all stages, multi-platform indexes and metadata records of this project from --repo (without it, from ' +
     'the local stages storage). Tags that are not Slipway stages or records of this project, exported images ' +
     'included, are never touched. Do not run it while a build of the project is running.',
-  options: [...CONFIG_OPTION_NAMES, ...REGISTRY_OPTION_NAMES, 'repo', 'homeDir', 'dryRun', 'force'],
+  options: [
+    ...CONFIG_OPTION_NAMES, ...REGISTRY_OPTION_NAMES, 'repo', 'homeDir', 'dryRun', 'force', 'platform', 'parallel', 'parallelTasksLimit',
+    ...WERF_STORAGE_NO_OPS, ...WERF_HOST_CLEANUP_NO_OPS, ...WERF_CLEANUP_REPORT_NO_OPS,
+  ],
   async run({ options, log, io, env }) {
     const { purgeProject } = await import('../../operations/index.js');
     const client = await registryClientFor(options, env, log);
