@@ -739,8 +739,10 @@ secrets:
   });
 
   it('reports image name problems', () => {
-    expect(problems(`${META}image: ~\ndockerfile: Dockerfile\n`)).toEqual([
-      'werf.yaml:4: document 2: image: the nameless image (`image: ~`) is not supported for Dockerfile images: give the image a name',
+    // A nameless Dockerfile image is accepted, as werf accepts it; alone only, as for stapel images.
+    expect(parse(`${META}image: ~\ndockerfile: Dockerfile\n`).images.map((i) => [i.name, i.kind])).toEqual([['', 'dockerfile']]);
+    expect(problems(`${META}image: ~\ndockerfile: Dockerfile\n---\nimage: b\ndockerfile: Dockerfile\n`)).toEqual([
+      'werf.yaml:4: document 2 (image ~): image: the nameless image (`image: ~`) cannot be used together with other images: give every image a name',
     ]);
     expect(problems(`${META}image: ~\nfrom: alpine\n---\nimage: b\nfrom: alpine\n`)).toEqual([
       'werf.yaml:4: document 2 (image ~): image: the nameless image (`image: ~`) cannot be used together with other images: give every image a name',

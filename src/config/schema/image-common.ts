@@ -128,10 +128,8 @@ export function readImageNames(view: MapView, cx: DocumentContext, kind: 'docker
   }
   const value = imageEntry.value;
   if (isNull(value)) {
-    if (kind === 'dockerfile') {
-      cx.report(value ?? imageEntry.keyNode, ['image'], 'the nameless image (`image: ~`) is not supported for Dockerfile images: give the image a name');
-      return { names: [], node: value, artifact: false };
-    }
+    // The nameless image, of either kind, as werf reads it (raw_image_from_dockerfile.go: `image: ~` is the name "").
+    // werf's deprecation warning is its stapel images' (stapel_image.go), not its Dockerfile images'.
     return { names: [''], node: value ?? imageEntry.keyNode, artifact: false };
   }
   if (isSeq(value)) {
