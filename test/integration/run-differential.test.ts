@@ -231,6 +231,9 @@ describe('the snapshot comparison', () => {
       await writeFile(join(r, 'stub'), variant ? 'not empty' : '');
       await writeFile(join(r, 'stub2'), '');
       await chmod(join(r, 'd'), variant ? 0o1777 : 0o755);
+      await writeFile(join(r, 'attrs'), 'x');
+      if (variant) await run('setfattr', ['-n', 'user.origin', '-v', '0x6869', join(r, 'attrs')]);
+      await writeFile(join(r, 'log'), variant ? 'at 12:01' : 'at 12:00');
       return snapshotDir(r);
     };
     const a = await make('a', false);
@@ -238,8 +241,11 @@ describe('the snapshot comparison', () => {
     const ignore: IgnoreRule[] = [
       { path: '/stub', reason: 'test', when: isEmptyFile }, // b's is not empty: still compared
       { path: '/stub2', reason: 'test', when: isEmptyFile }, // both empty: skipped
+      { path: '/log', reason: 'test', fields: ['content'] }, // only its content is not compared
+      { path: '/owner', reason: 'test', fields: ['content'] }, // its owner still is
     ];
     expect(diffSnapshots(a, b, { labels: ['A', 'B'], ignore })).toEqual([
+      '/attrs: xattrs A none, B user.origin=6869',
       '/content: content A 4 B "aaaa", B 4 B "bbbb"',
       '/d: mode A 0755, B 1777',
       '/h1: hard links A [none], B [/h2]',

@@ -2,7 +2,8 @@
 // an OCI layout, `umoci raw unpack` (as root, so owners are kept) applies its layers, whiteouts
 // and opaque directories included, to a directory, and a walk with lstat records every path's
 // type, permission bits (setuid/setgid/sticky included), owner, link target, hard-link partners,
-// size and content digest. Two snapshots are compared with diffSnapshots(); documented
+// size and content digest, and `getfattr` (Debian's attr) every path's extended attributes (file
+// capabilities: security.capability). Two snapshots are compared with diffSnapshots(); documented
 // differences go in its `ignore` list, each with its reason.
 import { createHash } from 'node:crypto';
 import { lstat, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
@@ -37,6 +38,8 @@ export interface FsEntry {
    * wrote (`sha256` is what the comparison uses).
    */
   text?: string;
+  /** Extended attributes (name -> value as hex), when the path has any. */
+  xattrs?: Record<string, string>;
 }
 
 /** Absolute path ('/', '/etc', '/etc/passwd', ...) -> entry, in sorted path order. */
@@ -52,6 +55,50 @@ function typeOf(st: Awaited<ReturnType<typeof lstat>>): FsType {
   if (st.isCharacterDevice()) return 'char';
   if (st.isBlockDevice()) return 'block';
   return 'socket';
+}
+
+export const GETFATTR_MISSING = 'getfattr is not on PATH: install attr (apt-get install attr), as test/setup/install-deps.sh does';
+
+/** getfattr's escapes in file names (`\\nnn` octal bytes, `\\\\`) back to the name's bytes, as UTF-8. */
+function unescapeGetfattr(name: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < name.length; i++) {
+    const octal = /^\\([0-7]{3})/.exec(name.slice(i));
+    if (octal) { bytes.push(parseInt(octal[1]!, 8)); i += 3; continue; }
+    if (name.startsWith('\\\\', i)) { bytes.push(0x5c); i += 1; continue; }
+    bytes.push(...Buffer.from(name[i]!, 'utf8'));
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/**
+ * Every extended attribute below `root` (symlinks not followed), by absolute path in the tree: one
+ * `getfattr -R -P -h -d -m - -e hex` for the whole tree.
+ */
+export async function readXattrs(root: string): Promise<Map<string, Record<string, string>>> {
+  let stdout: string;
+  try {
+    ({ stdout } = await execFileAsync('getfattr', ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', root], { maxBuffer: 256 * 1024 * 1024 }));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(GETFATTR_MISSING, { cause: error });
+    // getfattr exits 1 when some file has no attributes to show; its stdout still lists the rest.
+    stdout = (error as { stdout?: string }).stdout ?? '';
+    if (!stdout && (error as { stderr?: string }).stderr) throw new Error(`getfattr ${root}: ${(error as { stderr?: string }).stderr}`, { cause: error });
+  }
+  const found = new Map<string, Record<string, string>>();
+  let current: Record<string, string> | undefined;
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith('# file: ')) {
+      const abs = unescapeGetfattr(line.slice('# file: '.length));
+      const rel = abs === root ? '/' : abs.slice(root.length);
+      current = {};
+      found.set(rel.startsWith('/') ? rel : `/${rel}`, current);
+    } else if (current && line.includes('=')) {
+      const eq = line.indexOf('=');
+      current[line.slice(0, eq)] = line.slice(eq + 1).replace(/^0x/, '');
+    }
+  }
+  return found;
 }
 
 /** Walks `root` with lstat (never following links) and returns every path under it, `/` included. */
@@ -83,6 +130,10 @@ export async function snapshotDir(root: string): Promise<FsSnapshot> {
     }
   };
   await visit('/');
+  for (const [path, attrs] of await readXattrs(root)) {
+    const entry = found.get(path);
+    if (entry && Object.keys(attrs).length > 0) entry.xattrs = Object.fromEntries(Object.entries(attrs).sort(([a], [b]) => (a < b ? -1 : 1)));
+  }
   for (const paths of inodes.values()) {
     for (const path of paths) {
       const others = paths.filter((p) => p !== path).sort();
@@ -178,7 +229,15 @@ export interface IgnoreRule {
    * regular file, a builder's mount-point stub); by default any entry is ignored.
    */
   when?: (entry: FsEntry) => boolean;
+  /**
+   * Ignore only these fields (the path must still be on both sides, and the other fields match); by default
+   * the whole entry.
+   */
+  fields?: DiffField[];
 }
+
+/** The fields of an entry that diffSnapshots compares. */
+export type DiffField = 'type' | 'mode' | 'owner' | 'link' | 'device' | 'content' | 'hardlinks' | 'xattrs';
 
 export interface DiffOptions {
   /** Names of the two sides in the messages (default 'a', 'b'). */
@@ -204,15 +263,21 @@ export function describeEntry(e: FsEntry): string {
   if (e.linkTarget !== undefined) parts.push(`-> ${e.linkTarget}`);
   if (e.hardlinks) parts.push(`hardlinked with ${e.hardlinks.join(', ')}`);
   if (e.rdev !== undefined) parts.push(`dev ${e.rdev}`);
+  if (e.xattrs) parts.push(`xattrs ${xattrText(e)}`);
   return parts.join(' ');
+}
+
+function xattrText(e: FsEntry): string {
+  return Object.entries(e.xattrs ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || 'none';
 }
 
 function ruleOf(rule: string | IgnoreRule): IgnoreRule {
   return typeof rule === 'string' ? { path: rule, reason: '' } : rule;
 }
 
-function ignored(path: string, a: FsEntry | undefined, b: FsEntry | undefined, rules: IgnoreRule[]): boolean {
-  return rules.some((r) => {
+/** The rules that apply at `path` to these entries. */
+function applying(path: string, a: FsEntry | undefined, b: FsEntry | undefined, rules: IgnoreRule[]): IgnoreRule[] {
+  return rules.filter((r) => {
     const under = path === r.path || (r.subtree === true && path.startsWith(r.path === '/' ? '/' : `${r.path}/`));
     if (!under) return false;
     if (!r.when) return true;
@@ -232,24 +297,28 @@ export function diffSnapshots(a: FsSnapshot, b: FsSnapshot, options: DiffOptions
   for (const path of paths) {
     const ea = a.get(path);
     const eb = b.get(path);
-    if (ignored(path, ea, eb, rules)) continue;
+    const rulesHere = applying(path, ea, eb, rules);
+    if (rulesHere.some((r) => r.fields === undefined)) continue;
+    const skip = new Set(rulesHere.flatMap((r) => r.fields ?? []));
     if (!ea) { out.push(`${path}: only in ${lb}: ${describeEntry(eb!)}`); continue; }
     if (!eb) { out.push(`${path}: only in ${la}: ${describeEntry(ea)}`); continue; }
     const fields: string[] = [];
-    if (ea.type !== eb.type) {
+    if (ea.type !== eb.type && !skip.has('type')) {
       out.push(`${path}: type ${la} ${describeEntry(ea)}, ${lb} ${describeEntry(eb)}`);
       continue;
     }
-    if (ea.mode !== eb.mode) fields.push(`mode ${la} ${octal(ea.mode)}, ${lb} ${octal(eb.mode)}`);
-    if (ea.uid !== eb.uid || ea.gid !== eb.gid) fields.push(`owner ${la} ${ea.uid}:${ea.gid}, ${lb} ${eb.uid}:${eb.gid}`);
-    if (ea.linkTarget !== eb.linkTarget) fields.push(`link ${la} ${ea.linkTarget}, ${lb} ${eb.linkTarget}`);
-    if (ea.rdev !== eb.rdev) fields.push(`device ${la} ${ea.rdev}, ${lb} ${eb.rdev}`);
-    if (ea.sha256 !== eb.sha256) {
+    if (ea.type !== eb.type) continue;
+    if (ea.mode !== eb.mode && !skip.has('mode')) fields.push(`mode ${la} ${octal(ea.mode)}, ${lb} ${octal(eb.mode)}`);
+    if ((ea.uid !== eb.uid || ea.gid !== eb.gid) && !skip.has('owner')) fields.push(`owner ${la} ${ea.uid}:${ea.gid}, ${lb} ${eb.uid}:${eb.gid}`);
+    if (ea.linkTarget !== eb.linkTarget && !skip.has('link')) fields.push(`link ${la} ${ea.linkTarget}, ${lb} ${eb.linkTarget}`);
+    if (ea.rdev !== eb.rdev && !skip.has('device')) fields.push(`device ${la} ${ea.rdev}, ${lb} ${eb.rdev}`);
+    if (ea.sha256 !== eb.sha256 && !skip.has('content')) {
       const show = (e: FsEntry): string => (e.text !== undefined ? `${e.size} B ${quote(e.text)}` : `${e.size} B sha256:${e.sha256?.slice(0, 12)}`);
       fields.push(`content ${la} ${show(ea)}, ${lb} ${show(eb)}`);
     }
     const links = (e: FsEntry): string => (e.hardlinks ?? []).join(', ') || 'none';
-    if (links(ea) !== links(eb)) fields.push(`hard links ${la} [${links(ea)}], ${lb} [${links(eb)}]`);
+    if (links(ea) !== links(eb) && !skip.has('hardlinks')) fields.push(`hard links ${la} [${links(ea)}], ${lb} [${links(eb)}]`);
+    if (xattrText(ea) !== xattrText(eb) && !skip.has('xattrs')) fields.push(`xattrs ${la} ${xattrText(ea)}, ${lb} ${xattrText(eb)}`);
     if (fields.length > 0) out.push(`${path}: ${fields.join('; ')}`);
   }
   return out;
