@@ -30,6 +30,8 @@ declare -A PROVIDER=(
   [setfattr]=attr
   # stapel shell stages: the static bash Slipway bind-mounts read-only at /.werf/stapel/embedded/bin/bash
   [bash-static]=bash-static
+  # the Debian bookworm base of the real-world corpus (test/support/debian-base.ts, test/corpus/)
+  [debootstrap]=debootstrap
 )
 
 # The escape probes run Slipway rootless as this unprivileged user (the tests run as root).
