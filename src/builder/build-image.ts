@@ -93,6 +93,10 @@ export async function buildDockerfileImage(services: BuildServices, input: Docke
   const dockerfilePath = posix.join(input.context, input.dockerfile);
   const text = files.readFile(dockerfilePath, 'dockerfile').toString('utf8');
   const dockerfile = parseDockerfile(text, dockerfilePath);
+  const syntax = dockerfile.directives['syntax'];
+  if (syntax !== undefined) {
+    services.log.note?.(`${dockerfilePath}:${dockerfile.directiveLines['syntax']}: # syntax=${syntax}: Docker's Dockerfile frontend; Slipway parses the Dockerfile itself (the directive is ignored)`);
+  }
   const plan = planStages(dockerfile, {
     ...(input.target !== undefined ? { target: input.target } : {}),
     buildArgs: input.buildArgs,

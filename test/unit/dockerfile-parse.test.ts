@@ -113,15 +113,17 @@ describe('parseDockerfile: instruction forms', () => {
   });
 
   it('COPY and ADD with every flag', () => {
-    const copy = one('COPY --from=build --chown=1000:1000 --chmod=0755 --link --parents --exclude=*.md --exclude=tmp/ a b /dst/');
+    const copy = one('COPY --chown=1000:1000 --chmod=0755 --link --parents --exclude=*.md --exclude=tmp/ a b /dst/');
     expect(shape(copy)).toEqual({
       keyword: 'COPY',
-      flags: { from: 'build', chown: '1000:1000', chmod: '0755', link: 'true', parents: 'true', exclude: ['*.md', 'tmp/'] },
+      flags: { chown: '1000:1000', chmod: '0755', link: 'true', parents: 'true', exclude: ['*.md', 'tmp/'] },
       args: ['a', 'b', '/dst/'],
       json: false,
     });
-    const add = one('ADD --checksum=sha256:abc --keep-git-dir=true --link=false --unpack https://example.org/x.tgz /x');
-    expect(add.flags).toEqual({ checksum: 'sha256:abc', 'keep-git-dir': 'true', link: 'false', unpack: 'true' });
+    expect(one('COPY --from=build --link a /dst/').flags).toEqual({ from: 'build', link: 'true' });
+    const add = one('ADD --checksum=sha256:abc --link=false https://example.org/x.tgz /x');
+    expect(add.flags).toEqual({ checksum: 'sha256:abc', link: 'false' });
+    expect(one('ADD --exclude=*.md ctx /x').flags).toEqual({ exclude: ['*.md'] });
     expect(shape(one('COPY ["a b", "/c d/"]'))).toEqual({ keyword: 'COPY', flags: {}, args: ['a b', '/c d/'], json: true });
     // Flag words may be quoted; `--` ends the flags.
     expect(one('COPY --chown="app user" -- --odd /x').flags).toEqual({ chown: 'app user' });
@@ -129,13 +131,54 @@ describe('parseDockerfile: instruction forms', () => {
   });
 
   it('RUN: repeatable --mount, --network, --security', () => {
-    const run = one('RUN --mount=type=cache,target=/root/.cache --mount=type=secret,id=npmrc --network=none --security=insecure make');
-    expect(run.flags).toEqual({ mount: ['type=cache,target=/root/.cache', 'type=secret,id=npmrc'], network: 'none', security: 'insecure' });
+    const run = one('RUN --mount=type=cache,target=/root/.cache --mount=type=secret,id=npmrc --network=none --security=sandbox make');
+    expect(run.flags).toEqual({ mount: ['type=cache,target=/root/.cache', 'type=secret,id=npmrc'], network: 'none', security: 'sandbox' });
     expect(run.args).toEqual(['make']);
   });
 
   it('keywords are case-insensitive', () => {
     expect(body('run echo\nCopy a /b\nenv A=1').map((i) => i.keyword)).toEqual(['RUN', 'COPY', 'ENV']);
+  });
+});
+
+describe('parseDockerfile: features Slipway does not implement are refused before any build, naming Dockerfile:LINE', () => {
+  it.each([
+    ['ADD https://github.com/moby/buildkit.git#v0.12 /src', 'ADD of a git repository (https://github.com/moby/buildkit.git#v0.12) is not supported'],
+    ['ADD git@github.com:moby/buildkit.git /src', 'ADD of a git repository (git@github.com:moby/buildkit.git) is not supported'],
+    ['ADD --keep-git-dir=true ctx /src', 'ADD --keep-git-dir is not supported'],
+    ['ADD --unpack=true https://example.org/x.tgz /x', 'ADD --unpack is not supported'],
+    ['ADD --exclude=*.md https://example.org/x.tgz /x', 'ADD --exclude is not supported with a URL source'],
+    ['COPY --from=build --exclude=*.md / /x', 'COPY --exclude is not supported together with --from'],
+    ['COPY --from=build --parents a/b /x/', 'COPY --parents is not supported together with --from'],
+    ['RUN --mount=type=ssh git clone git@example.org:x', 'RUN --mount=type=ssh is not supported: Slipway does not forward an SSH agent'],
+    ['RUN --mount=type=ssh,id=default,required=true true', 'RUN --mount=type=ssh is not supported'],
+    ['RUN --mount=type=nfs,target=/x true', 'RUN --mount type=nfs is not supported'],
+    ['RUN --security=insecure modprobe x', 'RUN --security=insecure is not supported'],
+    ['RUN --device=/dev/fuse true', 'RUN --device is not supported'],
+  ])('%s', (instruction, message) => {
+    expect(parseError(`FROM scratch\n\n${instruction}`).message).toMatch(new RegExp(`^Dockerfile:3: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  });
+
+  it('accepts what it implements: COPY --link, --exclude, --parents, ADD --link, RUN --mount of bind, cache, tmpfs and secret, --security=sandbox', () => {
+    expect(() => body([
+      'COPY --link --exclude=*.md --parents a/./b /x/',
+      'ADD --link --exclude=*.md ctx /y/',
+      'ADD https://example.org/x.tar.gz /z',
+      'RUN --mount=type=bind,source=a,target=/a --mount=type=cache,target=/c --mount=type=tmpfs,target=/t --mount=type=secret,id=s --mount=target=/b true',
+      'RUN --mount=type=$T,target=/x --security=sandbox true',
+    ].join('\n'))).not.toThrow();
+  });
+
+  it('# syntax= naming docker/dockerfile is accepted (any tag, registry or digest); another frontend is refused on its line', () => {
+    for (const value of ['docker/dockerfile:1', 'docker/dockerfile:1.7-labs', 'docker.io/docker/dockerfile:1.4', 'docker/dockerfile-upstream:master',
+      `docker/dockerfile:1@sha256:${'a'.repeat(64)}`, 'docker/dockerfile']) {
+      const df = parseDockerfile(`# syntax=${value}\nFROM scratch`, 'Dockerfile');
+      expect(df.directives['syntax']).toBe(value);
+      expect(df.directiveLines['syntax']).toBe(1);
+    }
+    expect(parseError('# escape=`\n# syntax = devthefuture/dockerfile-x\nFROM scratch').message)
+      .toBe('Dockerfile:2: # syntax=devthefuture/dockerfile-x names another frontend than docker/dockerfile: Slipway reads Dockerfiles itself and cannot run a frontend image');
+    expect(parseError('# syntax=example.org/docker/dockerfile:1\nFROM scratch').message).toMatch(/^Dockerfile:1: # syntax=example.org\/docker\/dockerfile:1 names another frontend/);
   });
 });
 

@@ -63,11 +63,12 @@ describe('expansion per instruction (what Docker expands)', () => {
 
   it('COPY/ADD flags --chown, --chmod, --from, --checksum, --exclude are expanded; --link is not a value', () => {
     const df = parseDockerfile(
-      'FROM a AS build\nFROM a\nARG U=app M=0644 S=build SUM=sha256:0123 X=*.md\nCOPY --chown=$U:$U --chmod=$M --from=$S --link --exclude=$X src/ /dst/\nADD --checksum=$SUM --chown=$U https://example.org/f /f',
+      'FROM a AS build\nFROM a\nARG U=app M=0644 S=build SUM=sha256:0123 X=*.md\nCOPY --chown=$U:$U --chmod=$M --from=$S --link src/ /dst/\nADD --checksum=$SUM --chown=$U https://example.org/f /f\nCOPY --exclude=$X src/ /dst/',
       'Dockerfile',
     );
     const { expanded } = run(df, 1);
-    expect(expanded[1]!.flags).toEqual({ chown: 'app:app', chmod: '0644', from: 'build', link: 'true', exclude: ['*.md'] });
+    expect(expanded[1]!.flags).toEqual({ chown: 'app:app', chmod: '0644', from: 'build', link: 'true' });
+    expect(expanded[3]!.flags).toEqual({ exclude: ['*.md'] });
     expect(expanded[2]!.flags).toEqual({ checksum: 'sha256:0123', chown: 'app' });
     expect(expanded[2]!.sources).toEqual([{ kind: 'path', path: 'https://example.org/f' }]);
   });

@@ -105,6 +105,8 @@ class Directives {
   private done = false;
   private readonly seen = new Set<string>();
   readonly values: Record<string, string> = {};
+  /** The 1-based line of each directive (relative to the text scanned). */
+  readonly lines: Record<string, number> = {};
   private continuation = Directives.continuationRegExp('\\');
 
   private static continuationRegExp(escape: string): RegExp {
@@ -115,7 +117,7 @@ class Directives {
   }
 
   /** Looks for `# name=value` at the top of the file; the first other line ends the directives. */
-  possibleDirective(line: string): void {
+  possibleDirective(line: string, lineNumber = 0): void {
     if (this.done) return;
     const m = DIRECTIVE.exec(line);
     if (!m) {
@@ -131,6 +133,7 @@ class Directives {
     this.seen.add(name);
     const value = m[2]!;
     this.values[name] = value;
+    this.lines[name] = lineNumber;
     if (name === 'escape') {
       if (value !== '`' && value !== '\\') throw new LineError(`invalid escape token '${value}' does not match \` or \\`);
       this.escape = value;
@@ -493,7 +496,7 @@ function scan(text: string, file: string, firstLine: number, directives: Directi
     let token = trimNewline(raw);
     if (stripLeft) token = token.replace(LEADING_SPACE, '');
     try {
-      directives.possibleDirective(token);
+      directives.possibleDirective(token, currentLine + firstLine);
     } catch (err) {
       at(currentLine + 1, err);
     }
@@ -614,6 +617,61 @@ function atLeastOne(node: Node, keyword: string): void {
   if (node.args.length === 0) throw new LineError(`${keyword} requires at least one argument`);
 }
 
+/** `ADD` of a git repository, as BuildKit recognises one (git://, git@, ssh://, github.com/, http(s)://....git). */
+export function isGitSource(source: string): boolean {
+  return /^(?:git:\/\/|git@|ssh:\/\/|github\.com\/)/.test(source) || /^https?:\/\/[^#\s]+\.git(?:#.*)?$/.test(source);
+}
+
+const list = (v: FlagValue | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/**
+ * COPY/ADD features Slipway does not implement, refused before any build (they would otherwise be ignored and
+ * give another image than Docker's): ADD of a git repository and --keep-git-dir, ADD --unpack, and --exclude or
+ * --parents together with --from.
+ */
+function refuseUnsupportedCopy(keyword: InstructionKeyword, node: Node, flags: Record<string, FlagValue>): void {
+  const sources = node.args.slice(0, -1);
+  if (keyword === 'ADD') {
+    const git = sources.find(isGitSource);
+    if (git !== undefined) throw new LineError(`ADD of a git repository (${git}) is not supported: clone it in the build context, or in a RUN`);
+    if (flags['keep-git-dir'] !== undefined) throw new LineError('ADD --keep-git-dir is not supported: Slipway does not ADD git repositories');
+    if (flags['unpack'] !== undefined) throw new LineError('ADD --unpack is not supported: ADD unpacks local archives; download and unpack a remote one in a RUN');
+    if (list(flags['exclude']).length > 0 && sources.some((src) => /^https?:\/\//.test(src))) {
+      throw new LineError('ADD --exclude is not supported with a URL source');
+    }
+  }
+  if (typeof flags['from'] === 'string' && flags['from'] !== '') {
+    if (list(flags['exclude']).length > 0) throw new LineError(`${keyword} --exclude is not supported together with --from (only for build-context sources)`);
+    if (flags['parents'] === 'true') throw new LineError(`${keyword} --parents is not supported together with --from (only for build-context sources)`);
+  }
+}
+
+const RUN_MOUNT_TYPES = new Set(['bind', 'cache', 'tmpfs', 'secret']);
+
+/**
+ * RUN features Slipway does not implement, refused before any build: --security=insecure (every RUN is
+ * sandboxed), --device, and --mount types other than bind, cache, tmpfs and secret (ssh: no agent forwarding).
+ */
+function refuseUnsupportedRun(flags: Record<string, FlagValue>): void {
+  if (flags['security'] === 'insecure') {
+    throw new LineError('RUN --security=insecure is not supported: Slipway runs every RUN sandboxed (Docker\'s default capabilities, seccomp and masked paths)');
+  }
+  if (list(flags['device']).length > 0) throw new LineError('RUN --device is not supported');
+  for (const mount of list(flags['mount'])) {
+    const type = /(?:^|,)type=([^,]*)/.exec(mount)?.[1] ?? 'bind';
+    if (type.includes('$') || RUN_MOUNT_TYPES.has(type)) continue;
+    if (type === 'ssh') {
+      throw new LineError('RUN --mount=type=ssh is not supported: Slipway does not forward an SSH agent; use --mount=type=secret for a key, or fetch in the build context');
+    }
+    throw new LineError(`RUN --mount type=${type} is not supported (Slipway supports type=bind, cache, tmpfs and secret)`);
+  }
+}
+
+/** A `# syntax=` directive naming Docker's Dockerfile frontend (docker/dockerfile, -upstream; any tag or digest). */
+export function isDockerfileFrontend(value: string): boolean {
+  return /^(?:docker\.io\/)?docker\/dockerfile(?:-upstream)?(?::[A-Za-z0-9_][A-Za-z0-9_.-]*)?(?:@sha256:[0-9a-f]{64})?$/.test(value.trim());
+}
+
 function validate(keyword: InstructionKeyword, node: Node, flags: Record<string, FlagValue>): void {
   switch (keyword) {
     case 'FROM': {
@@ -655,6 +713,7 @@ function validate(keyword: InstructionKeyword, node: Node, flags: Record<string,
         throw new LineError(`${keyword} requires at least two arguments, but only ${node.args.length === 1 ? 'one was' : 'none were'} provided. Destination could not be determined.`);
       }
       if (!node.json && parseHeredocWord(node.args[node.args.length - 1]!)) throw new LineError(`${keyword} cannot accept a heredoc as a destination`);
+      refuseUnsupportedCopy(keyword, node, flags);
       break;
     }
     case 'RUN':
@@ -665,6 +724,7 @@ function validate(keyword: InstructionKeyword, node: Node, flags: Record<string,
       if (typeof flags['security'] === 'string' && !['sandbox', 'insecure'].includes(flags['security'])) {
         throw new LineError(`unsupported security mode "${flags['security']}" (sandbox or insecure)`);
       }
+      refuseUnsupportedRun(flags);
       break;
     case 'CMD':
     case 'ENTRYPOINT':
@@ -740,6 +800,10 @@ function nodeToInstruction(file: string, scanned: ScannedNode): Instruction {
 export function parseDockerfile(text: string, file: string): Dockerfile {
   const directives = new Directives();
   const scanned = scan(text, file, 1, directives);
+  const syntax = directives.values['syntax'];
+  if (syntax !== undefined && !isDockerfileFrontend(syntax)) {
+    throw new DockerfileError(file, directives.lines['syntax'], `# syntax=${syntax} names another frontend than docker/dockerfile: Slipway reads Dockerfiles itself and cannot run a frontend image`);
+  }
   if (scanned.length === 0) throw new DockerfileError(file, undefined, 'the Dockerfile has no instructions');
 
   const metaArgs: Instruction[] = [];
@@ -776,7 +840,7 @@ export function parseDockerfile(text: string, file: string): Dockerfile {
     }
     names.set(stage.name, stage.index);
   }
-  return { file, escape: directives.escape, directives: { ...directives.values }, metaArgs, stages };
+  return { file, escape: directives.escape, directives: { ...directives.values }, directiveLines: { ...directives.lines }, metaArgs, stages };
 }
 
 /**

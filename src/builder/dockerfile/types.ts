@@ -93,8 +93,13 @@ export interface Dockerfile {
   file: string;
   /** The escape character, from the `# escape=` parser directive: `\` (default) or a backtick. */
   escape: string;
-  /** Parser directives (`escape`, `syntax`, `check`), lowercased names. `syntax` is recorded and otherwise ignored. */
+  /**
+   * Parser directives (`escape`, `syntax`, `check`), lowercased names. `syntax` must name Docker's Dockerfile
+   * frontend (docker/dockerfile:<tag>), whose syntax this parser follows; it is otherwise ignored.
+   */
   directives: Record<string, string>;
+  /** The line of each directive. */
+  directiveLines: Record<string, number>;
   /** ARG instructions before the first FROM (meta ARGs: visible in FROM lines only). */
   metaArgs: Instruction[];
   stages: Stage[];
