@@ -64,14 +64,29 @@ export function openBuildContext(project: ProjectFiles, contextDir: string, dock
 
 const hasWildcard = (p: string): boolean => /[*?[]/.test(p);
 
+export interface SelectOptions {
+  /**
+   * `--exclude` patterns (.dockerignore syntax: `**`, `!`, a directory excludes what is below it), matched
+   * against each file's path relative to its source: below a directory source, or beside a file or wildcard
+   * source (BuildKit's ExcludePatterns).
+   */
+  exclude?: readonly string[];
+  /**
+   * `--parents`: keep each file's path from the context root (or from a `/./` pivot in the source) below the
+   * destination, instead of the path below its source.
+   */
+  parents?: boolean;
+}
+
 /**
  * Resolve COPY/ADD sources against the context. A directory source copies its contents;
  * `dest` ending in `/` (or several sources) is a directory. `workdir` anchors a relative dest.
  * `where` (e.g. `Dockerfile:7`) prefixes errors.
  */
-export function selectFiles(context: BuildContext, sources: readonly string[], dest: string, workdir: string, where: string): SelectedFile[] {
+export function selectFiles(context: BuildContext, sources: readonly string[], dest: string, workdir: string, where: string, options: SelectOptions = {}): SelectedFile[] {
   const absoluteDest = posix.resolve('/', workdir || '/', dest);
-  const destIsDir = dest.endsWith('/') || dest.endsWith('/.') || sources.length > 1 || sources.some(hasWildcard);
+  const destIsDir = dest.endsWith('/') || dest.endsWith('/.') || sources.length > 1 || sources.some(hasWildcard) || options.parents === true;
+  const excluded = excluder(options.exclude ?? []);
   const target = absoluteDest.replace(/^\/+/, '');
   const selected = new Map<string, SelectedFile>();
   const add = (source: string, targetPath: string): void => {
@@ -81,6 +96,10 @@ export function selectFiles(context: BuildContext, sources: readonly string[], d
   for (const raw of sources) {
     // Sources never leave the context: `../x` and `/x` are read relative to its root.
     const source = posix.normalize(`/${raw}`).replace(/^\/+/, '').replace(/\/$/, '');
+    // --parents: the path kept below the destination starts after a `/./` pivot, else at the context root.
+    const pivotAt = raw.replaceAll('\\', '/').indexOf('/./');
+    const pivot = options.parents && pivotAt >= 0 ? posix.normalize(`/${raw.slice(0, pivotAt)}`).replace(/^\/+/, '') : '';
+    const kept = (path: string): string => (pivot === '' ? path : path.slice(pivot.length + 1));
     const matches = hasWildcard(source) ? matchPattern(context, source) : [source];
     let found = false;
     for (const match of matches) {
@@ -88,12 +107,14 @@ export function selectFiles(context: BuildContext, sources: readonly string[], d
         const prefix = match === '' ? '' : `${match}/`;
         for (const path of context.files.keys()) {
           if (!path.startsWith(prefix)) continue;
-          add(path, posix.join(target, path.slice(prefix.length)));
           found = true;
+          if (excluded(path.slice(prefix.length))) continue;
+          add(path, posix.join(target, options.parents ? kept(path) : path.slice(prefix.length)));
         }
       } else if (context.files.has(match)) {
-        add(match, destIsDir || target === '' ? posix.join(target, posix.basename(match)) : target);
         found = true;
+        if (excluded(posix.basename(match))) continue;
+        add(match, options.parents ? posix.join(target, kept(match)) : destIsDir || target === '' ? posix.join(target, posix.basename(match)) : target);
       }
     }
     if (!found) {
@@ -103,6 +124,14 @@ export function selectFiles(context: BuildContext, sources: readonly string[], d
     }
   }
   return [...selected.values()].sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
+}
+
+/** `--exclude` patterns as a predicate on a path relative to its source. */
+function excluder(patterns: readonly string[]): (relative: string) => boolean {
+  if (patterns.length === 0) return () => false;
+  const ignore = dockerignore();
+  ignore.add([...patterns]);
+  return (relative) => relative !== '' && ignore.ignores(relative);
 }
 
 /**

@@ -89,7 +89,13 @@ export class CopyInstruction {
           });
         }
         const local = paths.filter((p) => !urls.includes(p));
-        const selected = local.length > 0 ? selectFiles(this.env.context, local, urls.length > 0 ? posix.join(dest, '/') : dest, workdir, where) : [];
+        const exclude = instruction.flags.exclude;
+        const selected = local.length > 0
+          ? selectFiles(this.env.context, local, urls.length > 0 ? posix.join(dest, '/') : dest, workdir, where, {
+            exclude: Array.isArray(exclude) ? exclude : typeof exclude === 'string' && exclude !== '' ? [exclude] : [],
+            parents: instruction.flags.parents === 'true',
+          })
+          : [];
         for (const file of selected) {
           const projectPath = posix.join(this.env.context.dir, file.source);
           if (instruction.keyword === 'ADD' && (await this.isArchive(projectPath))) {

@@ -112,6 +112,63 @@ describe('builder instructions', () => {
     expect((await readFileFromImage(store, manifest.layers, 'data/data.txt'))?.equals(served)).toBe(true);
   });
 
+  // issue 12 survey: `# syntax=docker/dockerfile` is accepted with a note; COPY --link gives the same layer as
+  // COPY; --exclude and --parents select and place context files as BuildKit does; refused features stop the
+  // build before anything is built.
+  it('# syntax= (a note), COPY --link (same layer), COPY --exclude and --parents', async () => {
+    const { plain } = registries();
+    const repo = `${plain.host}/${uniqueRepo('instr/survey')}`;
+    const werf = 'project: instr\nconfigVersion: 1\n---\nimage: plain\ndockerfile: plain.Dockerfile\n---\nimage: app\ndockerfile: app.Dockerfile\n';
+    const dir = await project({
+      'werf.yaml': werf,
+      'plain.Dockerfile': 'FROM scratch\nCOPY conf/ /etc/app/\n',
+      'app.Dockerfile': [
+        '# syntax=docker/dockerfile:1.7-labs',
+        'FROM scratch',
+        'COPY --link conf/ /etc/app/',
+        'COPY --exclude=*.md --exclude=tests src/ /srv/',
+        'COPY --parents lib/*/package.json /deps/',
+        'COPY --parents ./lib/./b/index.js /pivot/',
+        '',
+      ].join('\n'),
+      'conf/a.ini': 'a=1\n', 'conf/b.ini': 'b=2\n',
+      'src/main.py': 'print(1)\n', 'src/README.md': 'doc\n', 'src/tests/t.py': 't\n', 'src/pkg/util.py': 'u\n', 'src/pkg/NOTES.md': 'n\n',
+      'lib/a/package.json': '{}\n', 'lib/b/package.json': '{"b":1}\n', 'lib/b/index.js': 'b\n',
+    });
+    const { code, out } = await build(dir, ['--repo', repo, '--verbose']);
+    expect(code, out).toBe(0);
+    expect(out).toContain("app.Dockerfile:1: # syntax=docker/dockerfile:1.7-labs: Docker's Dockerfile frontend; Slipway parses the Dockerfile itself (the directive is ignored)");
+    const layersOf = async (image: string): Promise<{ digest: string; size: number; mediaType: string }[]> =>
+      ((await skopeoInspect(`${repo}:${tagOf(out, image)}`, { raw: true })) as { layers: { digest: string; size: number; mediaType: string }[] }).layers;
+    const [plainLayers, appLayers] = [await layersOf('plain'), await layersOf('app')];
+    expect(appLayers[0]!.digest, 'COPY --link makes the layer COPY makes').toBe(plainLayers[0]!.digest);
+    const [registry, ...rest] = repo.split('/');
+    const store = new RegistryStore(client, { registry: registry!, repository: rest.join('/') });
+    const files = await readImageFiles(store, appLayers, () => true);
+    try {
+      const paths = files.entries.filter((e) => e.type === 'file').map((e) => e.path).sort();
+      expect(paths).toEqual([
+        'deps/lib/a/package.json', 'deps/lib/b/package.json', 'etc/app/a.ini', 'etc/app/b.ini', 'pivot/b/index.js', 'srv/main.py', 'srv/pkg/NOTES.md', 'srv/pkg/util.py',
+      ]);
+    } finally {
+      await files.close();
+    }
+  });
+
+  it('refuses an unsupported feature at parse time, naming Dockerfile:LINE, before building anything', async () => {
+    const { plain } = registries();
+    const repo = `${plain.host}/${uniqueRepo('instr/refused')}`;
+    const dir = await project({
+      'werf.yaml': 'project: instr\nconfigVersion: 1\n---\nimage: app\ndockerfile: Dockerfile\n',
+      Dockerfile: 'FROM scratch\nCOPY a.txt /a.txt\nRUN --mount=type=ssh git clone git@example.org:x.git\n',
+      'a.txt': 'a\n',
+    });
+    const { code, out } = await build(dir, ['--repo', repo]);
+    expect(code).not.toBe(0);
+    expect(out).toMatch(/Dockerfile:3: RUN --mount=type=ssh is not supported/);
+    expect(out).not.toMatch(/^Store stage/m);
+  });
+
   it('copies files from an earlier stage (COPY --from) and reuses the result in the next build', async () => {
     const { plain } = registries();
     const repo = `${plain.host}/${uniqueRepo('instr/from')}`;
