@@ -86,6 +86,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await rm(workDir, { recursive: true, force: true });
     removeOnExit(undefined);
     if (left.length > 0) {
+      // vitest reports an error thrown here but keeps exit code 0: set it, so that CI fails.
+      process.exitCode = 1;
       throw new Error(`the tests left ${left.length} entries in their TMPDIR (tests and Slipway must remove what they make): ${left.sort().join(', ')}`);
     }
   };
