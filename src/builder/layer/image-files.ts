@@ -20,13 +20,12 @@ import type { Readable } from 'node:stream';
 import { BuildError, InvalidInputError } from '../../errors.js';
 import type { Descriptor } from '../../oci/index.js';
 import type { ImageStore } from '../../store/image-store.js';
-import { OPAQUE_MARKER, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX, basename, dirname, joinPath, normalizeArchivePath, pathSortKey } from './paths.js';
+import { OPAQUE_MARKER, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX, basename, dirname, joinPath, normalizeArchivePath, pathSortKey, resolveInside } from './paths.js';
 import { spoolTo } from './spool.js';
 import { readTar } from './tar-reader.js';
 import type { LayerEntry } from './types.js';
 
 /** Symlinks followed in one lookup before giving up, as Linux does (MAXSYMLINKS). */
-const MAX_SYMLINK_HOPS = 40;
 /** readFilesFromImage reads whole files into memory: /etc/passwd, not a database. */
 const DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024;
 
@@ -165,58 +164,32 @@ class ImageTree {
 
   /** See ImageFiles.resolveWrite. */
   resolveWrite(path: string, followFinal: boolean): { path: string; node: Node | undefined } {
-    let queue = path.split('/');
-    let stack: { name: string; node: Node | undefined }[] = [];
-    let hops = 0;
-    while (queue.length > 0) {
-      const part = queue.shift()!;
-      if (part === '' || part === '.') continue;
-      if (part === '..') {
-        stack.pop();
-        continue;
-      }
-      const dir = stack.length > 0 ? stack[stack.length - 1]!.node : this.root;
-      const child = dir?.type === 'dir' ? dir.children!.get(part) : undefined;
-      if (child?.type === 'symlink' && (queue.length > 0 || followFinal)) {
-        if (++hops > MAX_SYMLINK_HOPS) throw new BuildError(`cannot resolve "${path}" in the image: too many levels of symbolic links`);
-        const target = child.linkTarget ?? '';
-        if (target.startsWith('/')) stack = [];
-        queue = [...target.split('/'), ...queue];
-        continue;
-      }
-      stack.push({ name: part, node: child });
-    }
-    if (stack.length === 0) return { node: this.root, path: '' };
-    return { node: stack[stack.length - 1]!.node, path: stack.map((s) => s.name).join('/') };
+    const resolved = this.resolvePath(path, followFinal);
+    return { path: resolved, node: this.nodeAt(resolved) };
   }
 
   /** Resolve `path` following symlinks (within the root); undefined when a component is missing. */
   resolve(path: string, followFinal: boolean): { node: Node; path: string } | undefined {
-    let queue = path.split('/');
-    let stack: { name: string; node: Node }[] = [];
-    let hops = 0;
-    while (queue.length > 0) {
-      const part = queue.shift()!;
-      if (part === '' || part === '.') continue;
-      if (part === '..') {
-        stack.pop();
-        continue;
-      }
-      const dir = stack.length > 0 ? stack[stack.length - 1]!.node : this.root;
-      if (dir.type !== 'dir') return undefined;
-      const child = dir.children!.get(part);
-      if (child === undefined) return undefined;
-      if (child.type === 'symlink' && (queue.length > 0 || followFinal)) {
-        if (++hops > MAX_SYMLINK_HOPS) throw new BuildError(`cannot resolve "${path}" in the image: too many levels of symbolic links`);
-        const target = child.linkTarget ?? '';
-        if (target.startsWith('/')) stack = [];
-        queue = [...target.split('/'), ...queue];
-        continue;
-      }
-      stack.push({ name: part, node: child });
+    const resolved = this.resolvePath(path, followFinal);
+    const node = this.nodeAt(resolved);
+    return node === undefined ? undefined : { node, path: resolved };
+  }
+
+  private resolvePath(path: string, followFinal: boolean): string {
+    return resolveInside(path, (candidate) => {
+      const node = this.nodeAt(candidate);
+      return node?.type === 'symlink' ? node.linkTarget ?? '' : undefined;
+    }, { followFinal, tooMany: () => new BuildError(`cannot resolve "${path}" in the image: too many levels of symbolic links`) });
+  }
+
+  /** The node at a path whose components are no symlinks (as resolvePath gives them), or undefined. */
+  private nodeAt(path: string): Node | undefined {
+    let node: Node | undefined = this.root;
+    for (const part of path === '' ? [] : path.split('/')) {
+      if (node?.type !== 'dir') return undefined;
+      node = node.children!.get(part);
     }
-    if (stack.length === 0) return { node: this.root, path: '' };
-    return { node: stack[stack.length - 1]!.node, path: stack.map((s) => s.name).join('/') };
+    return node;
   }
 }
 

@@ -76,3 +76,35 @@ export function normalizeArchivePath(name: string, what: string): string {
   if (name.includes('\0')) throw new InvalidInputError(`${what}: entry "${name}" contains a NUL character`);
   return parts.join('/');
 }
+
+/** How many symlinks one path may pass through (Linux's limit). */
+export const MAX_SYMLINK_HOPS = 40;
+
+/**
+ * `path` (in an image, or a build context) with its symlinks followed inside that root, as `linkAt` reports them
+ * (the target of the symlink at a root-relative path, else undefined). `..` stops at the root and an absolute
+ * target starts again from it, so a link never leads outside; components that do not exist are kept. With
+ * `followFinal` false a symlink in the last component stays (what a write replaces). Root-relative; '' is the root.
+ */
+export function resolveInside(path: string, linkAt: (path: string) => string | undefined, options: { followFinal?: boolean; tooMany: () => Error }): string {
+  let pending = path.split('/').filter((p) => p !== '' && p !== '.');
+  const done: string[] = [];
+  let hops = 0;
+  while (pending.length > 0) {
+    const part = pending.shift()!;
+    if (part === '..') {
+      done.pop();
+      continue;
+    }
+    const candidate = [...done, part].join('/');
+    const target = pending.length > 0 || (options.followFinal ?? true) ? linkAt(candidate) : undefined;
+    if (target !== undefined) {
+      if (++hops > MAX_SYMLINK_HOPS) throw options.tooMany();
+      if (target.startsWith('/')) done.length = 0;
+      pending = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...pending];
+      continue;
+    }
+    done.push(part);
+  }
+  return done.join('/');
+}

@@ -7,7 +7,7 @@
 // cache as the directory of the layer it produced, so the next RUN of the same stage unpacks nothing.
 
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, createWriteStream, lchownSync, linkSync, lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { chmodSync, copyFileSync, createWriteStream, lchownSync, linkSync, lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { lstat, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -174,6 +174,12 @@ function visibleEntry(stack: readonly LayerDir[], path: string): { st: Stats; fu
     if (found !== 'absent') return { st: found, full: join(layer.path, path) };
   }
   return undefined;
+}
+
+/** The target of the symlink at `path` as the stack shows it, or undefined when `path` is no symlink. */
+export function visibleLink(stack: readonly LayerDir[], path: string): string | undefined {
+  const entry = visibleEntry(stack, path);
+  return entry?.st.isSymbolicLink() ? readlinkSync(entry.full) : undefined;
 }
 
 /** The stat of `path` as the stack shows it (top first), or undefined when it is absent or deleted. */

@@ -25,6 +25,7 @@ import type { PlannedStage } from '../dockerfile/plan.js';
 import { containerConfig } from '../image-config.js';
 import { createLayer } from '../layer/create-layer.js';
 import { parseGroup, parsePasswd } from '../layer/passwd.js';
+import { resolveInside } from '../layer/paths.js';
 import type { BuiltLayer } from '../layer/types.js';
 import { chainIds, visiblePath, visibleStat, type LayerDir, type LayerDirs } from './layer-dirs.js';
 import { diffRun, type RunDiff } from './run-diff.js';
@@ -314,33 +315,15 @@ export class RunInstruction {
   }
 }
 
-const MAX_SYMLINK_HOPS = 40;
-
 /**
  * A bind mount's `source` in the build context ('' for its root), with the context's symlinks followed inside
  * the context, as BuildKit resolves it: `..` and absolute link targets stop at the context's root.
  */
 export function resolveContextPath(context: BuildContext, source: string, where: string): string {
-  let pending = source.split('/').filter((p) => p !== '' && p !== '.');
-  const done: string[] = [];
-  let hops = 0;
-  while (pending.length > 0) {
-    const part = pending.shift()!;
-    if (part === '..') {
-      done.pop();
-      continue;
-    }
-    const candidate = [...done, part].join('/');
-    if (context.files.get(candidate)?.type === 'symlink') {
-      if (++hops > MAX_SYMLINK_HOPS) throw new BuildError(`${where}: RUN --mount source=${source}: too many symlinks`);
-      const target = context.project.readLink(posix.join(context.dir, candidate), 'context');
-      if (target.startsWith('/')) done.length = 0;
-      pending = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...pending];
-      continue;
-    }
-    done.push(part);
-  }
-  const path = done.join('/');
+  const path = resolveInside(source, (candidate) => (context.files.get(candidate)?.type === 'symlink'
+    ? context.project.readLink(posix.join(context.dir, candidate), 'context') : undefined), {
+    tooMany: () => new BuildError(`${where}: RUN --mount source=${source}: too many symlinks`),
+  });
   if (path !== '' && !context.files.has(path) && !context.dirs.has(path)) {
     throw new BuildError(`${where}: RUN --mount source=${source} is not in the build context${source !== path ? ` (it resolves to ${path || '/'})` : ''}`, {
       hint: 'name a committed file or directory of the context (symlinks are followed inside the context only)',

@@ -19,14 +19,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, lstatSync, rmdirSync, unlinkSync } from 'node:fs';
-import { chmod, lchown, lstat, mkdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import { chmod, lchown, lstat, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { extraHostLines, type ExtraHost } from '../../config/add-host.js';
 import { BuildError } from '../../errors.js';
-import { ancestors } from '../layer/paths.js';
+import { ancestors, resolveInside } from '../layer/paths.js';
 import { removeTree, rootless } from './privileges.js';
-import { visiblePath, visibleStat, type LayerDir, type LayerDirs } from './layer-dirs.js';
+import { visibleLink, visibleStat, type LayerDir, type LayerDirs } from './layer-dirs.js';
 import { CGROUP_PARENT, containerId, removeKilledContainerCgroups, sweepStaleCgroups } from './cgroups.js';
 import type { OciRuntime } from './oci-runtime.js';
 import { runtimeSpec, type SpecMount } from './oci-spec.js';
@@ -103,7 +103,6 @@ export interface SandboxOptions<T> {
 }
 
 const TAIL_LINES = 20;
-const MAX_SYMLINK_HOPS = 40;
 
 /** Single-quote a word for /bin/sh. */
 export function shellQuote(word: string): string {
@@ -115,27 +114,9 @@ export function shellQuote(word: string): string {
  * mounting at the result never follows a link out to the host. Components that do not exist are kept.
  */
 export async function resolveInRoot(stack: readonly LayerDir[], path: string): Promise<string> {
-  let pending = path.split('/').filter((p) => p !== '' && p !== '.');
-  const done: string[] = [];
-  let hops = 0;
-  while (pending.length > 0) {
-    const part = pending.shift()!;
-    if (part === '..') {
-      done.pop();
-      continue;
-    }
-    const candidate = [...done, part].join('/');
-    const st = await visibleStat(stack, candidate);
-    if (st?.isSymbolicLink()) {
-      if (++hops > MAX_SYMLINK_HOPS) throw new BuildError(`too many symlinks resolving ${path} in the image`);
-      const target = await readlink((await visiblePath(stack, candidate))!);
-      if (target.startsWith('/')) done.length = 0;
-      pending = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...pending];
-      continue;
-    }
-    done.push(part);
-  }
-  return done.join('/');
+  return resolveInside(path, (candidate) => visibleLink(stack, candidate), {
+    tooMany: () => new BuildError(`too many symlinks resolving ${path} in the image`),
+  });
 }
 
 /** Run a command in the sandbox; see the file comment. */
