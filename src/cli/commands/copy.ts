@@ -6,6 +6,7 @@ import { NotFoundError, UsageError } from '../../errors.js';
 import { TAG_PATTERN } from '../../oci/index.js';
 import { defineCommand } from '../command.js';
 import { checkOutputFile, writeOutputFile } from '../output-file.js';
+import { formatBytes } from '../progress.js';
 import { REGISTRY_OPTION_NAMES, registryClientFor } from '../registry-client.js';
 import { resolve } from 'node:path';
 
@@ -69,7 +70,3 @@ export const copyCommand = defineCommand({
     }
   },
 });
-
-function formatBytes(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${bytes} B`;
-}
