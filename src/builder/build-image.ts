@@ -2,14 +2,11 @@
 // changes the image is a stage: its digest is computed from its inputs, looked up in
 // the stages storage, and built and published only when no runner has published it.
 
-import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { Readable } from 'node:stream';
-import pLimit from 'p-limit';
 import { BuildError, SlipwayError, systemErrorHint } from '../errors.js';
 import {
-  MediaType, encodeDocument, encodeManifest, formatPlatform, type Descriptor, type ImageConfig, type Platform,
+  formatPlatform, type ImageConfig, type Platform,
 } from '../oci/index.js';
 import type { StageDescriptor } from '../stages/index.js';
 import { SERVICE_LABELS, stageDigest } from '../stages/index.js';
@@ -28,11 +25,11 @@ import type { BuiltLayer } from './layer/types.js';
 import { RunInstruction } from './run/run-instruction.js';
 import type { ImageSpec, Secret } from '../config/werf-config.js';
 import type { ExtraHost } from '../config/add-host.js';
+import { adoptStage, publishStage } from './stage-image.js';
 
 export type { BuildLog, BuildServices } from './build-state.js';
 
 /** Base layers moved into the stages storage at once. */
-const BASE_LAYER_CONCURRENCY = 4;
 
 /** Slipway's own cache version: bump it when stage contents change for the same inputs. */
 export const SLIPWAY_CACHE_VERSION = '2';
@@ -326,79 +323,21 @@ class ImageBuilder {
 
   /** Continue from a stage found in the storage: its config and layers become the state. */
   private async adopt(state: StageState, stage: StageDescriptor): Promise<void> {
-    const image = await this.services.storage.getStageImage(stage);
-    if (image.manifest.kind !== 'image') throw new BuildError(`stage ${stage.tag} is not an image manifest`);
-    state.config = cloneConfig(image.config.parsed);
-    state.layers = [...image.manifest.parsed.layers];
-    state.layerSource = undefined;
-    state.published = stage;
-    state.manifestDigest = image.manifest.digest;
-    state.configDigest = image.config.digest;
+    await adoptStage(this.services, state, stage);
     state.pending = undefined;
   }
 
   /** Write the state (plus an optional new layer) as a stage image: blobs first, the tag last. */
   private async publish(state: StageState, layer: BuiltLayer | undefined, stageName: string, edit?: (config: ImageConfig) => void): Promise<void> {
-    const { storage, project, version, files } = this.services;
-    const store = storage.store;
-    const config = cloneConfig(state.config);
-    const labels = { ...(containerConfig(config).Labels ?? {}) };
-    labels[SERVICE_LABELS.project] = project;
-    labels[SERVICE_LABELS.version] = version;
-    labels[SERVICE_LABELS.stageContentDigest] = stageDigest([state.digest, 'content']);
-    const parent = state.published?.tag ?? state.baseStageTag;
-    if (parent) labels[SERVICE_LABELS.parentStageId] = parent;
-    else delete labels[SERVICE_LABELS.parentStageId];
-    if (files.commit) labels[SERVICE_LABELS.projectRepoCommit] = files.commit.hash;
-    containerConfig(config).Labels = labels;
-    edit?.(config);
-    const layers = [...state.layers];
-    if (layer) {
-      layers.push({ mediaType: layer.mediaType, digest: layer.digest, size: layer.size });
-      config.rootfs = { type: 'layers', diff_ids: [...(config.rootfs?.diff_ids ?? []), layer.diffId] };
-    }
-    const configDoc = encodeDocument(config, MediaType.OciConfig);
-    const configDescriptor: Descriptor = { mediaType: MediaType.OciConfig, digest: configDoc.digest, size: configDoc.bytes.length };
-    const manifest = encodeManifest({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: configDescriptor, layers }, MediaType.OciManifest);
-
-    const source = state.layerSource;
-    const mountFrom = source?.repository && store.repository && source.repository.registry === store.repository.registry ? source.repository : undefined;
-    const writeBlobs = async (): Promise<void> => {
-      if (source) {
-        // The base image's layers, copied (or mounted) into the stages storage once, largest first, a few at a time.
-        const limit = pLimit(BASE_LAYER_CONCURRENCY);
-        const largestFirst = [...state.layers].sort((a, b) => b.size - a.size);
-        await Promise.all(largestFirst.map((descriptor) => limit(() => store.writeBlob({ descriptor, open: () => source.readBlob(descriptor), ...(mountFrom ? { mountFrom } : {}) }))));
-      }
-      if (layer) await store.writeBlob({ descriptor: layers[layers.length - 1]!, open: async () => createReadStream(layer.path) });
-      await store.writeBlob({ descriptor: configDescriptor, open: async () => Readable.from([Buffer.from(configDoc.bytes)]) });
-    };
-
-    let pushed = false;
-    // Blobs are written inside the per-digest critical section: runners that built the same stage
-    // do not upload the same blobs at once (distribution's blob links race then), and only the
-    // winner uploads at all.
-    const published = await storage.publishStage(state.digest, async (tag) => {
-      pushed = true;
-      await writeBlobs();
-      await store.putManifest(manifest, tag);
-      return { manifestDigest: manifest.digest };
-    }, state.published ? { minTimestamp: state.published.timestamp } : {});
+    const { pushed, published } = await publishStage(this.services, state, { digest: state.digest, ...(layer ? { layer } : {}), ...(edit ? { edit } : {}) });
     this.records.push({ name: stageName, digest: state.digest, tag: published.tag, reused: !pushed });
     if (pushed) {
       this.built++;
-      state.config = config;
-      state.layers = layers;
-      state.layerSource = undefined;
-      state.published = published;
-      state.manifestDigest = manifest.digest;
-      state.configDigest = configDoc.digest;
       this.services.log.stageStored(this.input.name, stageName, published.tag, layer?.size ?? 0);
     } else {
-      // Another runner published this digest while we built: theirs wins, ours is dropped.
       this.reused++;
       this.services.log.stageDiscarded(this.input.name, stageName, published.tag);
-      await this.adopt(state, published);
+      state.pending = undefined;
     }
   }
 }

@@ -3,7 +3,7 @@
 // (test/support/image-fs.ts), independently of Slipway's code.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { mountsUnder } from '../support/mounts.js';
@@ -13,21 +13,18 @@ import { busyboxBase } from '../support/busybox-base.js';
 import { uniqueRepo } from '../support/images.js';
 import { snapshotImage, type FsSnapshot } from '../support/image-fs.js';
 import { registries } from '../support/registries.js';
-import { commitAsync } from '../support/git-repo.js';
+import { commitAsync, tempDirs } from '../support/git-repo.js';
 import { compileResolver } from '../support/resolve-probe.js';
 
 let base: string;
-const temps: string[] = [];
+const temp = tempDirs();
 beforeAll(async () => {
   base = await busyboxBase();
 }, 120_000);
-afterAll(async () => {
-  for (const dir of temps) await rm(dir, { recursive: true, force: true });
-});
+afterAll(temp.removeAll);
 
 async function project(files: Record<string, string>, werfYaml = 'project: runb\nconfigVersion: 1\n---\nimage: app\ndockerfile: Dockerfile\n'): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'slipway-run-build-'));
-  temps.push(dir);
+  const dir = await temp.make('slipway-run-build-');
   await commit(dir, { 'werf.yaml': werfYaml, ...files }, true);
   return dir;
 }

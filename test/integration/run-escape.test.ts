@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import type { LayerDir, LayerDirs } from '../../src/builder/run/layer-dirs.js';
 import { busyboxBase } from '../support/busybox-base.js';
+import { tempDirs } from '../support/git-repo.js';
 import { uniqueRepo } from '../support/images.js';
 import { registries } from '../support/registries.js';
 import {
@@ -212,17 +213,14 @@ describe('as root: a RUN that swaps a stub directory for a symlink to a host dir
 
 describe('RUN --mount=type=bind from the build context', () => {
   let base: string;
-  const temps: string[] = [];
+  const temp = tempDirs();
   beforeAll(async () => {
     base = await busyboxBase();
   }, 120_000);
-  afterAll(async () => {
-    for (const dir of temps) await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(temp.removeAll);
 
   async function project(files: Record<string, string>, links: Record<string, string> = {}): Promise<string> {
-    const dir = await mkdtemp(join(tmpdir(), 'slipway-escape-build-'));
-    temps.push(dir);
+    const dir = await temp.make('slipway-escape-build-');
     const all = { 'werf.yaml': 'project: escape\nconfigVersion: 1\n---\nimage: app\ndockerfile: Dockerfile\n', ...files };
     for (const [path, content] of Object.entries(all)) {
       await mkdir(dirname(join(dir, path)), { recursive: true });

@@ -1,7 +1,7 @@
 // Stapel images built end to end: werf's stage list, shell stages in the RUN sandbox with the mounted static
 // bash, docker instructions, git mappings and their reuse rules, imports, artifacts. Images are read back with
 // skopeo + umoci (test/support/image-fs.ts), independently of Slipway's code.
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,20 +10,17 @@ import { busyboxBase } from '../support/busybox-base.js';
 import { uniqueRepo } from '../support/images.js';
 import { imageConfig, snapshotImage, type FsSnapshot } from '../support/image-fs.js';
 import { registries } from '../support/registries.js';
-import { commitAsync, gitAsync } from '../support/git-repo.js';
+import { commitAsync, gitAsync, tempDirs } from '../support/git-repo.js';
 
 let base: string;
-const temps: string[] = [];
+const temp = tempDirs();
 beforeAll(async () => {
   base = await busyboxBase();
 }, 120_000);
-afterAll(async () => {
-  for (const dir of temps) await rm(dir, { recursive: true, force: true });
-});
+afterAll(temp.removeAll);
 
 async function project(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'slipway-stapel-'));
-  temps.push(dir);
+  const dir = await temp.make('slipway-stapel-');
   await commit(dir, files, true);
   return dir;
 }
@@ -324,8 +321,7 @@ describe('stapel images', () => {
 
     // Cleanup: the first commit's stages go, what the current commit needs stays (nothing to rebuild).
     // It counts origin's branches (werf's rule): push to a bare origin first.
-    const origin = await mkdtemp(join(tmpdir(), 'slipway-stapel-origin-'));
-    temps.push(origin);
+    const origin = await temp.make('slipway-stapel-origin-');
     await gitAsync(origin, 'init', '-q', '--bare');
     await gitAsync(dir, 'remote', 'add', 'origin', origin);
     await gitAsync(dir, 'push', '-q', 'origin', 'HEAD:refs/heads/main');
@@ -349,8 +345,7 @@ describe('stapel images', () => {
   }, 300_000);
 
   it('maps files of other repositories (a local path and a file:// URL, branch, tag, commit); an unreachable one is a clear error', async () => {
-    const lib = await mkdtemp(join(tmpdir(), 'slipway-stapel-lib-'));
-    temps.push(lib);
+    const lib = await temp.make('slipway-stapel-lib-');
     await commit(lib, { 'README': 'lib v1\n', 'pkg/a.txt': 'a1\n' }, true);
     await gitAsync(lib, 'tag', 'v1');
     await gitAsync(lib, 'checkout', '-q', '-b', 'next');
@@ -398,8 +393,7 @@ describe('stapel images', () => {
   }, 300_000);
 
   it('mounts tmp_dir (fresh each build), build_dir (kept between builds) and fromPath; none of them reaches the image', async () => {
-    const host = await mkdtemp(join(tmpdir(), 'slipway-stapel-host-'));
-    temps.push(host);
+    const host = await temp.make('slipway-stapel-host-');
     await writeFile(join(host, 'input'), 'from the host\n');
     const werfYaml = (n: number) => yaml([
       'project: stapel', 'configVersion: 1', '---', 'image: app', `from: ${base}`,

@@ -4,7 +4,7 @@
 // set with `docker:` directives (imageSpec is applied by another part of Slipway). The assertions are the ones
 // werf's complex_test.go makes on the "stapel-shell" image.
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,16 +13,14 @@ import { busyboxBase } from '../support/busybox-base.js';
 import { uniqueRepo } from '../support/images.js';
 import { imageConfig, snapshotImage, type FsSnapshot } from '../support/image-fs.js';
 import { registries } from '../support/registries.js';
-import { commitAsync } from '../support/git-repo.js';
+import { commitAsync, tempDirs } from '../support/git-repo.js';
 
 let base: string;
-const temps: string[] = [];
+const temp = tempDirs();
 beforeAll(async () => {
   base = await busyboxBase();
 }, 120_000);
-afterAll(async () => {
-  for (const dir of temps) await rm(dir, { recursive: true, force: true });
-});
+afterAll(temp.removeAll);
 
 async function writeAndCommit(dir: string, files: Record<string, string>, init = false): Promise<string> {
   for (const [path, content] of Object.entries(files)) {
@@ -77,8 +75,7 @@ function expectFile(fs: FsSnapshot, path: string, owner: string, contains: strin
 
 describe("werf's complex stapel fixture", () => {
   it('state0 then state1 build, hold what werf asserts, and rebuild from the cache', async () => {
-    const example = await mkdtemp(join(tmpdir(), 'slipway-werf-example-'));
-    temps.push(example);
+    const example = await temp.make('slipway-werf-example-');
     const commit0 = await writeAndCommit(example, {
       'appengine-hello/README.md': 'See https://cloud.google.com/appengine/docs/go/#Go_tools\n',
       'appengine-hello/app.go': 'package hello\n',
@@ -91,8 +88,7 @@ describe("werf's complex stapel fixture", () => {
       'appengine-hello/README.md': 'Install https://cloud.google.com/sdk/ first\n',
     });
 
-    const project = await mkdtemp(join(tmpdir(), 'slipway-werf-complex-'));
-    temps.push(project);
+    const project = await temp.make('slipway-werf-complex-');
     await writeAndCommit(project, { 'werf.yaml': werfYaml(example, commit0, ['**/*.js', '**/*.html', 'static/*.css', 'README.md'], true) }, true);
     const repo = `${registries().plain.host}/${uniqueRepo('stapel/werf-complex')}`;
 

@@ -11,16 +11,14 @@ import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
-import pLimit from 'p-limit';
 import { BuildError, SlipwayError } from '../../errors.js';
 import {
-  MediaType, encodeDocument, encodeManifest, formatPlatform, platformsEqual, type Descriptor, type ImageConfig, type Platform,
+  formatPlatform, platformsEqual, type Descriptor, type ImageConfig, type Platform,
 } from '../../oci/index.js';
 import { commitExists, compilePathMatcher, fetchRemoteRepository } from '../../project/index.js';
 import type { Import, Mount, StapelImage, UserStage } from '../../config/werf-config.js';
 import { imageLogName } from '../../config/werf-config.js';
-import { SERVICE_LABELS, stageDigest, type StageDescriptor } from '../../stages/index.js';
+import { stageDigest, type StageDescriptor } from '../../stages/index.js';
 import type { ImageStore } from '../../store/image-store.js';
 import { baseIdentity, resolveImage } from '../base-image.js';
 import type { BuildServices } from '../build-state.js';
@@ -35,8 +33,8 @@ import type { BuiltLayer, LayerEntry } from '../layer/types.js';
 import type { NetworkMode, SandboxMount } from '../run/sandbox.js';
 import { MappingView, ProjectRepository, type Owner } from './git-mappings.js';
 import { hostStaticBash, runShellStage } from './shell.js';
+import { adoptStage, publishStage, writeBaseLayers } from '../stage-image.js';
 
-const BASE_LAYER_CONCURRENCY = 4;
 /** werf's patchSizeStep: gitCache holds patches from 1 MiB on, and its digest changes every MiB. */
 export const GIT_CACHE_STEP = 1024 * 1024;
 
@@ -395,7 +393,7 @@ class StapelBuilder {
         // The next layer of the stage (a shell script after the git patch) runs over this one: its blob must
         // be readable from the stages storage.
         await this.services.storage.store.writeBlob({ descriptor: descriptorOf(layer), open: async () => createReadStream(layer.path) });
-        await this.writeBaseBlobs(state);
+        await writeBaseLayers(this.services.storage.store, state);
         state.layers = [...state.layers, descriptorOf(layer)];
         state.config.rootfs = { type: 'layers', diff_ids: [...(state.config.rootfs?.diff_ids ?? []), layer.diffId] };
         state.layerSource = undefined;
@@ -631,65 +629,19 @@ class StapelBuilder {
   // Storage
 
   private async adopt(state: State, stage: StageDescriptor): Promise<void> {
-    const image = await this.services.storage.getStageImage(stage);
-    if (image.manifest.kind !== 'image') throw new BuildError(`stage ${stage.tag} is not an image manifest`);
-    state.config = cloneConfig(image.config.parsed);
-    state.layers = [...image.manifest.parsed.layers];
-    state.layerSource = undefined;
-    state.published = stage;
-    state.manifestDigest = image.manifest.digest;
-    state.configDigest = image.config.digest;
-  }
-
-  /** The base image's layers, copied (or mounted) into the stages storage once, largest first. */
-  private async writeBaseBlobs(state: State): Promise<void> {
-    const source = state.layerSource;
-    if (!source) return;
-    const store = this.services.storage.store;
-    const mountFrom = source.repository && store.repository && source.repository.registry === store.repository.registry ? source.repository : undefined;
-    const limit = pLimit(BASE_LAYER_CONCURRENCY);
-    const largestFirst = [...state.layers].sort((a, b) => b.size - a.size);
-    await Promise.all(largestFirst.map((descriptor) => limit(() => store.writeBlob({ descriptor, open: () => source.readBlob(descriptor), ...(mountFrom ? { mountFrom } : {}) }))));
+    await adoptStage(this.services, state, stage);
   }
 
   /** Publish the state (its new layers' blobs are written already) as the stage of `state.digest`. */
   private async publish(state: State, stageName: string, layers: BuiltLayer[]): Promise<void> {
-    const { storage, project, version, files } = this.services;
-    const store = storage.store;
-    const config = cloneConfig(state.config);
-    const labels = { ...(containerConfig(config).Labels ?? {}) };
-    labels[SERVICE_LABELS.project] = project;
-    labels[SERVICE_LABELS.version] = version;
-    labels[SERVICE_LABELS.stageContentDigest] = stageDigest([state.digest!, 'content']);
-    const parent = state.published?.tag ?? state.baseStageTag;
-    if (parent) labels[SERVICE_LABELS.parentStageId] = parent;
-    else delete labels[SERVICE_LABELS.parentStageId];
-    if (files.commit) labels[SERVICE_LABELS.projectRepoCommit] = files.commit.hash;
-    containerConfig(config).Labels = labels;
-    const configDoc = encodeDocument(config, MediaType.OciConfig);
-    const configDescriptor: Descriptor = { mediaType: MediaType.OciConfig, digest: configDoc.digest, size: configDoc.bytes.length };
-    const manifest = encodeManifest({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: configDescriptor, layers: state.layers }, MediaType.OciManifest);
-    let pushed = false;
-    const published = await storage.publishStage(state.digest!, async (tag) => {
-      pushed = true;
-      await this.writeBaseBlobs(state);
-      await store.writeBlob({ descriptor: configDescriptor, open: async () => Readable.from([Buffer.from(configDoc.bytes)]) });
-      await store.putManifest(manifest, tag);
-      return { manifestDigest: manifest.digest };
-    }, state.published ? { minTimestamp: state.published.timestamp } : {});
+    const { pushed, published } = await publishStage(this.services, state, { digest: state.digest! });
     this.records.push({ name: stageName, digest: state.digest!, tag: published.tag, reused: !pushed });
     if (pushed) {
       this.built++;
-      state.config = config;
-      state.layerSource = undefined;
-      state.published = published;
-      state.manifestDigest = manifest.digest;
-      state.configDigest = configDoc.digest;
       this.services.log.stageStored(this.name, stageName, published.tag, layers.reduce((n, l) => n + l.size, 0));
     } else {
       this.reused++;
       this.services.log.stageDiscarded(this.name, stageName, published.tag);
-      await this.adopt(state, published);
     }
   }
 }
