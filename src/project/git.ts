@@ -191,23 +191,7 @@ function checkObjectId(objectId: string): void {
 
 /** Every blob, symlink and submodule of the commit's tree (recursively), keyed by work-tree-relative path. */
 export function listCommitFiles(workTree: string, commit: string): Map<string, CommitEntry> {
-  const output = git(workTree, ['ls-tree', '-r', '-z', '--full-tree', commit]);
-  const entries = new Map<string, CommitEntry>();
-  for (const record of splitNul(output)) {
-    // "<mode> SP <type> SP <object> TAB <path>"
-    const tab = record.indexOf('\t');
-    if (tab < 0) continue;
-    const [modeText = '', kind = '', objectId = ''] = record.slice(0, tab).split(' ');
-    const path = record.slice(tab + 1);
-    const mode = parseInt(modeText, 8);
-    let type: CommitEntryType;
-    if (kind === 'commit' || mode === 0o160000) type = 'submodule';
-    else if (mode === 0o120000) type = 'symlink';
-    else if (kind === 'blob') type = 'file';
-    else continue;
-    entries.set(path, { mode, type, objectId });
-  }
-  return entries;
+  return parseTree(git(workTree, ['ls-tree', '-r', '-z', '--full-tree', commit]));
 }
 
 export interface SizedCommitEntry extends CommitEntry {
@@ -215,15 +199,21 @@ export interface SizedCommitEntry extends CommitEntry {
   size: number;
 }
 
-/** listCommitFiles with each blob's size (`git ls-tree -l`): what stapel git stages archive and patch. */
+/**
+ * listCommitFiles with each blob's size (`git ls-tree -l`): what stapel git stages archive and patch. (Sizes make
+ * git read every object header, which the start-up listing does without.)
+ */
 export function listCommitTree(workTree: string, commit: string): Map<string, SizedCommitEntry> {
-  const output = git(workTree, ['ls-tree', '-r', '-z', '-l', '--full-tree', commit]);
-  const entries = new Map<string, SizedCommitEntry>();
+  return parseTree(git(workTree, ['ls-tree', '-r', '-z', '-l', '--full-tree', commit])) as Map<string, SizedCommitEntry>;
+}
+
+/** `git ls-tree -r -z` records: "<mode> SP <type> SP <object>[ SP+ <size>] TAB <path>"; a size is kept when listed. */
+function parseTree(output: Buffer): Map<string, CommitEntry & { size?: number }> {
+  const entries = new Map<string, CommitEntry & { size?: number }>();
   for (const record of splitNul(output)) {
-    // "<mode> SP <type> SP <object> SP+ <size> TAB <path>"
     const tab = record.indexOf('\t');
     if (tab < 0) continue;
-    const [modeText = '', kind = '', objectId = '', sizeText = ''] = record.slice(0, tab).split(/ +/);
+    const [modeText = '', kind = '', objectId = '', sizeText] = record.slice(0, tab).split(/ +/);
     const path = record.slice(tab + 1);
     const mode = parseInt(modeText, 8);
     let type: CommitEntryType;
@@ -231,7 +221,7 @@ export function listCommitTree(workTree: string, commit: string): Map<string, Si
     else if (mode === 0o120000) type = 'symlink';
     else if (kind === 'blob') type = 'file';
     else continue;
-    entries.set(path, { mode, type, objectId, size: sizeText === '-' ? 0 : Number(sizeText) });
+    entries.set(path, { mode, type, objectId, ...(sizeText !== undefined ? { size: sizeText === '-' ? 0 : Number(sizeText) } : {}) });
   }
   return entries;
 }
