@@ -18,6 +18,8 @@ export interface ExportSource {
   store: ImageStore;
   /** The content-based tag in `store`. */
   tag: string;
+  /** The manifest digest under `tag`, when known: the export then reads the manifest by digest. */
+  digest?: string;
 }
 
 export interface ExportedDestination {
@@ -109,7 +111,7 @@ class DestinationStores {
 }
 
 async function exportOne(options: ExportImagesOptions, stores: DestinationStores, source: ExportSource): Promise<{ destinations: ExportedDestination[]; packedAtClose: boolean }> {
-  const edited = await relabel(source.store, source.tag, options.edit);
+  const edited = await relabel(source.store, source.digest ?? source.tag, options.edit);
   // Group by destination store: one blob transfer per repository, then one PUT per tag.
   const groups = new Map<ImageStore, { tags: string[]; destinations: string[] }>();
   for (const destination of options.destinationsFor(source)) {

@@ -13,7 +13,7 @@ import { ConfigError } from '../errors.js';
 import { exportImages, type ExportedDestination, type ExportSource } from '../export/export-images.js';
 import { withoutServiceComments } from '../export/history.js';
 import { exportLabels } from '../export/labels.js';
-import { renderDestination, requireTagTemplates, validateTagTemplates } from '../export/tag-template.js';
+import { CONTENT_BASED_TAG_STUB, renderDestination, requireTagTemplates, validateTagTemplates } from '../export/tag-template.js';
 import { parseRepository } from '../oci/index.js';
 import type { RegistryClient } from '../registry/client.js';
 import { openLocation } from '../store/location.js';
@@ -68,7 +68,23 @@ export async function exportProject(options: ExportProjectOptions): Promise<Expo
         imageExported: (image, destinations) => emit({ type: 'image-exported', image, destinations }),
       },
     });
-  });
+  }, destinationRegistries(options.tags, images));
+}
+
+/** The registries the tag templates export into (a template that does not render is reported later, by the export). */
+function destinationRegistries(templates: readonly string[], images: readonly WerfImage[]): Set<string> {
+  const registries = new Set<string>();
+  for (const template of templates) {
+    for (const image of images) {
+      try {
+        const destination = renderDestination(template, image.name, CONTENT_BASED_TAG_STUB);
+        if (destination.kind === 'registry') registries.add(destination.reference.registry);
+      } catch {
+        // said when the export renders it with the real tag
+      }
+    }
+  }
+  return registries;
 }
 
 /** Build (or with requireBuilt only look up) the images in the stages storage, and export from there. */
@@ -82,7 +98,7 @@ async function builtSources(options: ExportProjectOptions, session: ProjectSessi
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.runTimeoutMs !== undefined ? { runTimeoutMs: options.runTimeoutMs } : {}),
   });
-  return result.images.map((image) => ({ name: image.name, store: session.storage.store, tag: image.tag }));
+  return result.images.map((image) => ({ name: image.name, store: session.storage.store, tag: image.tag, digest: image.digest }));
 }
 
 /** The images a build report names, building nothing. */

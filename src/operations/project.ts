@@ -2,6 +2,7 @@
 // session that opens them (the werf.yaml, the registry client, the stages storage) and closes them again.
 
 import { loadProject, type LoadedProject, type LoadWerfConfigOptions } from '../config/load-config.js';
+import { parseRepository } from '../oci/index.js';
 import { RegistryClient, type RegistryClientOptions } from '../registry/client.js';
 import { dockerConfigCredentials } from '../registry/auth/credentials.js';
 import { proxySettingsFromEnv } from '../registry/proxy.js';
@@ -50,14 +51,20 @@ export function emitterOf(options: ProjectOptions): (event: ProjectEvent) => voi
   return options.onEvent ?? (() => undefined);
 }
 
-/** Open the registry client and the stages storage of a loaded project, run `work`, and close both again. */
-export async function withProjectSession<T>(options: ProjectOptions, project: LoadedProject, work: (session: ProjectSession) => Promise<T>): Promise<T> {
+/**
+ * Open the registry client and the stages storage of a loaded project, run `work`, and close both again. The
+ * stages registry and `registries` (where the work will write) are contacted at once, side by side.
+ */
+export async function withProjectSession<T>(
+  options: ProjectOptions, project: LoadedProject, work: (session: ProjectSession) => Promise<T>, registries: Iterable<string> = [],
+): Promise<T> {
   const env = environmentOf(options);
   const ownClient = !(options.registry instanceof RegistryClient);
   const client = options.registry instanceof RegistryClient ? options.registry : new RegistryClient({
     credentials: dockerConfigCredentials({ env }), proxy: proxySettingsFromEnv(env), ...options.registry,
   });
   const emit = emitterOf(options);
+  client.prepare([...stagesRegistry(options.repo), ...registries]);
   try {
     const storage = await openStagesStorage({
       ...(options.repo ? { repo: options.repo } : {}), client, project: project.config.project,
@@ -71,5 +78,15 @@ export async function withProjectSession<T>(options: ProjectOptions, project: Lo
     }
   } finally {
     if (ownClient) await client.close();
+  }
+}
+
+/** The registry of `--repo`, when it names a registry repository. */
+function stagesRegistry(repo: string | undefined): string[] {
+  if (!repo) return [];
+  try {
+    return [parseRepository(repo).registry];
+  } catch {
+    return []; // not a registry repository: openStagesStorage says what is wrong with it
   }
 }

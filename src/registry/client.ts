@@ -112,6 +112,20 @@ export class RegistryClient {
   }
 
   /**
+   * Start finding how to talk to these registries (scheme, auth challenges) without waiting, so the first real
+   * request does not pay for it. A failure is kept for the first request that needs the registry, which reports
+   * it (the discovery is not run twice).
+   */
+  prepare(registries: Iterable<string>): void {
+    for (const registry of registries) {
+      if (this.endpoints.has(registry)) continue;
+      const found = this.discover(registry);
+      found.catch(() => undefined);
+      this.endpoints.set(registry, found);
+    }
+  }
+
+  /**
    * Check that the registry accepts this client's credentials (`slipway login`), as docker login does: GET /v2/
    * with them (a token fetched with them, for a token registry). Throws a RegistryError on a refusal.
    */
@@ -448,8 +462,12 @@ export class RegistryClient {
     if (!found) {
       found = this.discover(registry);
       this.endpoints.set(registry, found);
-      found.catch(() => this.endpoints.delete(registry));
     }
+    // A failed discovery is told to its callers, then forgotten: a later request tries again.
+    const told = found;
+    told.catch(() => {
+      if (this.endpoints.get(registry) === told) this.endpoints.delete(registry);
+    });
     return found;
   }
 

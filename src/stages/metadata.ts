@@ -5,6 +5,7 @@
 // label of its project, so cleanup never mistakes someone else's tag for one.
 
 import { MediaType, encodeDocument, encodeManifest, type ImageConfig } from '../oci/index.js';
+import { settleAll } from '../store/copy-image.js';
 import type { ImageStore } from '../store/image-store.js';
 import { Readable } from 'node:stream';
 import { murmurHex } from '../text/murmur.js';
@@ -58,8 +59,11 @@ export async function publishRecord(store: ImageStore, tag: string, project: str
 
 /** The records of one built image at one commit. */
 export async function publishImageMetadata(store: ImageStore, record: { project: string; imageName: string; commit: string; stageId: string }): Promise<void> {
-  await publishRecord(store, managedImageTag(record.imageName), record.project, { [RECORD_LABELS.imageName]: record.imageName });
-  await publishRecord(store, metaTag(record.imageName, record.commit, record.stageId), record.project, {
-    [RECORD_LABELS.imageName]: record.imageName, [RECORD_LABELS.commit]: record.commit, [RECORD_LABELS.stageId]: record.stageId,
-  });
+  // Independent records: written side by side (on a re-run each is one HEAD that finds it present).
+  await settleAll([
+    publishRecord(store, managedImageTag(record.imageName), record.project, { [RECORD_LABELS.imageName]: record.imageName }),
+    publishRecord(store, metaTag(record.imageName, record.commit, record.stageId), record.project, {
+      [RECORD_LABELS.imageName]: record.imageName, [RECORD_LABELS.commit]: record.commit, [RECORD_LABELS.stageId]: record.stageId,
+    }),
+  ]);
 }
