@@ -21,7 +21,7 @@ import { machineLine, median, sec, table, writeResults } from './lib/report.js';
 setBenchName('bench/build-stapel');
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH_DIR, '..');
-const CLI = join(ROOT, 'dist', 'slipway.mjs');
+const CLI = join(ROOT, 'dist', 'slipway.cjs');
 
 const { values: opts } = parseArgs({
   options: { ...commonOptions('3'), files: { type: 'string', default: '500' } },

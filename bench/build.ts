@@ -26,7 +26,7 @@ import { machineLine, mb, median, sec, writeResults } from './lib/report.js';
 setBenchName('bench/build');
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH_DIR, '..');
-const CLI = join(ROOT, 'dist', 'slipway.mjs'); // the bundled CLI: what `npm install` puts on PATH
+const CLI = join(ROOT, 'dist', 'slipway.cjs'); // the bundled CLI: what `npm install` puts on PATH
 
 const { values: opts } = parseArgs({
   options: {

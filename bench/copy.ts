@@ -177,7 +177,7 @@ async function main(): Promise<void> {
     const startup = { node: [] as number[], slipwayCli: [] as number[], skopeo: [] as number[], skopeoWrapper: [] as number[] };
     for (let i = 0; i < 5; i++) {
       startup.node.push((await run(process.execPath, ['-e', '0'])).wallMs);
-      startup.slipwayCli.push((await run(process.execPath, [join(ROOT, 'dist', 'slipway.mjs'), 'version'])).wallMs);
+      startup.slipwayCli.push((await run(process.execPath, [join(ROOT, 'dist', 'slipway.cjs'), 'version'])).wallMs);
       startup.skopeo.push((await run('skopeo', ['--version'])).wallMs);
       startup.skopeoWrapper.push((await run(...skopeoArgv('cold', ['--version']))).wallMs);
     }

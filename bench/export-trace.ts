@@ -1,6 +1,6 @@
 // A preload for the Slipway runs of bench/export.ts under --trace:
 //
-//   node --import bench/.build/bench/export-trace.js dist/slipway.mjs export ...
+//   node --import bench/.build/bench/export-trace.js dist/slipway.cjs export ...
 //
 // It records, in ms since the process started (performance.now()), every HTTP request
 // undici makes (from its diagnostics channels: created, request body sent, response

@@ -29,7 +29,7 @@ import { machineLine, mb, median, sec, table, writeResults } from './lib/report.
 setBenchName('bench/export');
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH_DIR, '..');
-const CLI = join(ROOT, 'dist', 'slipway.mjs'); // the bundled CLI: what `npm install` puts on PATH
+const CLI = join(ROOT, 'dist', 'slipway.cjs'); // the bundled CLI: what `npm install` puts on PATH
 /** The --trace preload, compiled by `tsc -p bench/tsconfig.export.json` (plain JS: no loader in Slipway's start-up). */
 const TRACER = join(BENCH_DIR, '.build', 'bench', 'export-trace.js');
 

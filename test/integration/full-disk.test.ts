@@ -16,13 +16,13 @@ import { uniqueRepo, uploadBytes } from '../support/images.js';
 import { registries } from '../support/registries.js';
 
 const run = promisify(execFile);
-const cli = join(process.cwd(), 'dist', 'slipway.mjs');
+const cli = join(process.cwd(), 'dist', 'slipway.cjs');
 let work: string;
 let image: string;
 
 beforeAll(async () => {
   if (process.getuid?.() !== 0) throw new Error('the full-disk tests mount a tmpfs: run them as root (CI does)');
-  if (!existsSync(cli)) throw new Error('dist/slipway.mjs is missing: run npm run build (npm test does)');
+  if (!existsSync(cli)) throw new Error('dist/slipway.cjs is missing: run npm run build (npm test does)');
   work = await mkdtemp(join(tmpdir(), 'slipway-full-disk-'));
   // 2 MiB of random bytes: more than the disk below holds, and no compression helps.
   const client = new RegistryClient({ credentials: staticCredentials({}) });

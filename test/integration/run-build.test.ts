@@ -190,8 +190,8 @@ describe('RUN in builds', () => {
   }, 120_000);
 
   it('Ctrl-C (SIGINT) or SIGKILL of slipway takes the RUN command, everything it started, and its mounts down', async () => {
-    const cli = join(process.cwd(), 'dist', 'slipway.mjs');
-    if (!existsSync(cli)) throw new Error('dist/slipway.mjs is missing: run npm run build (npm test does)');
+    const cli = join(process.cwd(), 'dist', 'slipway.cjs');
+    if (!existsSync(cli)) throw new Error('dist/slipway.cjs is missing: run npm run build (npm test does)');
     const repo = `${registries().plain.host}/${uniqueRepo('run/interrupt')}`;
     const dirs: string[] = [];
     for (const signal of ['SIGINT', 'SIGKILL'] as const) {

@@ -41,7 +41,7 @@ describe('a werf pipeline with the binary renamed', () => {
 
     const bin = join(work, 'bin');
     await mkdir(bin);
-    await symlink(join(process.cwd(), 'dist', 'slipway.mjs'), join(bin, 'slipway'));
+    await symlink(join(process.cwd(), 'dist', 'slipway.cjs'), join(bin, 'slipway'));
     const script = join(work, 'pipeline.sh');
     await writeFile(script, PIPELINE);
     await chmod(script, 0o755);
