@@ -103,6 +103,10 @@ describe('slipway export', () => {
       expect(again.code, again.out).toBe(0);
       expect(proxy.requests.filter((r) => r.method !== 'GET' && r.method !== 'HEAD')).toEqual([]);
       expect(again.out).toMatch(/up to date/);
+      // Finding the stage reads its manifest and config; the export reuses them instead of reading them again.
+      const reads = proxy.requests.filter((r) => r.method === 'GET' && /\/(manifests|blobs)\//.test(r.path)).map((r) => r.path);
+      expect(reads.filter((path) => path.includes(`/${stages}/`)).length).toBeGreaterThanOrEqual(2);
+      expect(reads, 'a document was read twice').toEqual([...new Set(reads)]);
     } finally {
       await proxy.close();
     }

@@ -3,13 +3,14 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { NotFoundError, RegistryError } from '../../src/errors.js';
 import { digestOf, encodeManifest, MediaType, type Repository } from '../../src/oci/index.js';
 import { Authenticator } from '../../src/registry/auth/authenticator.js';
 import { dockerConfigCredentials, staticCredentials } from '../../src/registry/auth/credentials.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { HttpTransport } from '../../src/registry/http.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 import { pushRandomImage, registries, skopeoInspect, skopeoInspectText } from '../support/registries.js';
 import { uploadBytes, uniqueRepo } from '../support/images.js';
 import { tempDirs } from '../support/git-repo.js';
@@ -38,6 +39,34 @@ describe('plain registry', () => {
     expect(head).toEqual({ mediaType: MediaType.OciManifest, digest: manifest.digest, size: manifest.bytes.length });
     const got = await c.getManifest(repo, manifest.digest);
     expect(Buffer.from(got.bytes).equals(Buffer.from(manifest.bytes))).toBe(true);
+  });
+
+  it('prepare() contacts a registry ahead of its first request, once; a failure is told to that request, then tried afresh', async () => {
+    const { plain } = registries();
+    const proxy = await startFaultProxy({ target: `http://${plain.host}` });
+    try {
+      const pings = (): number => proxy.requests.filter((r) => r.method === 'GET' && r.path === '/v2/').length;
+      const repo: Repository = { registry: proxy.host, repository: uniqueRepo('client/prepare') };
+      const c = client();
+      c.prepare([proxy.host]);
+      expect(await c.listTags(repo)).toEqual([]);
+      expect(pings()).toBe(1);
+
+      proxy.clearRequests();
+      const refusal = proxy.addFault({ method: 'GET', path: /^\/v2\/$/, times: Infinity, action: { kind: 'status', status: 404 } });
+      const d = client();
+      d.prepare([proxy.host]);
+      // Let the discovery fail in the background before the first request asks for it.
+      await vi.waitFor(() => expect(proxy.requests.find((r) => r.path === '/v2/')?.status).toBe(404));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await expect(d.listTags(repo)).rejects.toThrow(/cannot reach registry/);
+      expect(pings()).toBe(1);
+      refusal.remove();
+      expect(await d.listTags(repo)).toEqual([]);
+      expect(pings()).toBe(2);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('reads a blob as a verified stream and reports absent objects', async () => {
