@@ -21,13 +21,19 @@ await build({
   // The sources are ESM: their import.meta.url is the bundle's own URL.
   define: { 'import.meta.url': '__slipwayBundleUrl' },
   banner: { js: "const __slipwayBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // Whitespace and comments out: a third less to read and compile; names stay, so stack traces still read.
+  minifyWhitespace: true,
+  // Licence comments of dependencies go to dist/bin/slipway.cjs.LEGAL.txt.
+  legalComments: 'external',
   logLevel: 'warning',
 });
 // The launcher compiles the bundle inside a function wrapper, where a `#!` line is a syntax error.
 const bundle = (await readFile(BUNDLE, 'utf8')).replace(/^#!.*\n/, '');
 await writeFile(BUNDLE, bundle);
 const hash = createHash('sha256').update(bundle).digest('hex').slice(0, 16);
-const launcher = (await readFile('scripts/launcher.cjs', 'utf8')).replace('@BUNDLE_HASH@', hash);
+// Decoding an ASCII file as latin1 makes a one-byte string at memcpy speed (UTF-8 decoding of 2 MB costs ~3 ms).
+const encoding = /^[\x00-\x7f]*$/.test(bundle) ? 'latin1' : 'utf8';
+const launcher = (await readFile('scripts/launcher.cjs', 'utf8')).replace('@BUNDLE_HASH@', hash).replace('@BUNDLE_ENCODING@', encoding);
 await writeFile('dist/slipway.cjs', launcher, { mode: 0o755 });
 // The launcher of earlier builds.
 await rm('dist/slipway.mjs', { force: true });

@@ -23,6 +23,7 @@ setFlagsFromString('--liftoff-only');
 
 const BUNDLE = join(__dirname, 'bin', 'slipway.cjs');
 const BUNDLE_HASH = '@BUNDLE_HASH@';
+const BUNDLE_ENCODING = '@BUNDLE_ENCODING@';
 
 function cacheDir() {
   const env = process.env;
@@ -60,7 +61,7 @@ try {
 } catch {
   cachedData = undefined;
 }
-const script = new Script(wrap(readFileSync(BUNDLE, 'utf8')), { filename: BUNDLE, cachedData });
+const script = new Script(wrap(readFileSync(BUNDLE, BUNDLE_ENCODING)), { filename: BUNDLE, cachedData });
 if (cachedData === undefined || script.cachedDataRejected === true) process.once('exit', () => saveCache(script));
 const bundleModule = { exports: {} };
 script.runInThisContext().call(bundleModule.exports, bundleModule.exports, createRequire(BUNDLE), bundleModule, BUNDLE, join(__dirname, 'bin'));
