@@ -82,7 +82,8 @@ export async function buildImages(givenOptions: BuildImagesOptions): Promise<Bui
   refuseUnsupported(order);
   // Under Slipway's home rather than $TMPDIR: a killed build's leftovers are swept at the next start.
   const tmpRoot = await makeScratchDir(options.tmpDir ?? join(runHome(options), '..', 'tmp'), 'build');
-  const limit = pLimit(options.parallelTasksLimit !== undefined && options.parallelTasksLimit > 0 ? options.parallelTasksLimit : Infinity);
+  // rejectOnClear: an image still queued when another fails settles (as an AbortError) instead of never.
+  const limit = pLimit({ concurrency: options.parallelTasksLimit !== undefined && options.parallelTasksLimit > 0 ? options.parallelTasksLimit : Infinity, rejectOnClear: true });
   const results = new Map<string, Promise<BuiltImage>>();
   // The unpacked layers RUN executes on: one cache per home, shared by the images of the build.
   const layers = new LayerDirs({ root: join(runHome(options), 'layers'), note: (m) => options.log.note?.(m) });
@@ -106,7 +107,9 @@ export async function buildImages(givenOptions: BuildImagesOptions): Promise<Bui
         hint: 'run slipway build with the same --repo first, or drop -Z',
       });
     }
-    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    // The failure itself, not the aborts of the images it cleared from the queue.
+    const failures = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const failed = failures.find((r) => !(r.reason instanceof Error && r.reason.name === 'AbortError')) ?? failures[0];
     if (failed) throw failed.reason;
     const images = settled.map((r) => (r as PromiseFulfilledResult<BuiltImage>).value);
     const wanted = new Set(options.images.map((i) => i.name));

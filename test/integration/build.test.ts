@@ -185,6 +185,21 @@ describe('slipway build', () => {
     expect(typo.stderr).toMatch(/^Error: tools\.Dockerfile:2:/m);
   });
 
+  it('fails with the error of the image that failed when more images wait than --parallel-tasks-limit runs', async () => {
+    const project = await temp.make('slipway-build-queue-');
+    const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+    await writeFile(join(project, 'werf.yaml'), ['project: queuetest', 'configVersion: 1', ...names.flatMap((n) => ['---', `image: ${n}`, `dockerfile: ${n}.Dockerfile`])].join('\n') + '\n');
+    for (const n of names) await writeFile(join(project, `${n}.Dockerfile`), n === 'a' ? 'FROM scratch\nRUN echo hi\n' : `FROM scratch\nENV N=${n}\n`);
+    await gitAsync(project, 'init', '-q');
+    await gitAsync(project, 'add', '-A');
+    await gitAsync(project, '-c', 'user.email=t@example.org', '-c', 'user.name=t', 'commit', '-qm', 'queue');
+    // The images still queued when `a` fails are dropped; the build must still end, with a's error.
+    const result = await slipway(project, ['build', '--parallel-tasks-limit', '2']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^Error: a\.Dockerfile:2: RUN: \/bin\/sh does not exist in the image/m);
+    expect(result.stderr).not.toMatch(/AbortError|aborted/i);
+  });
+
   it('builds into the local store without --repo (the embedded default)', async () => {
     const project = await makeProject(baseRef);
     const first = await slipway(project, ['build', 'tools']);
