@@ -44,6 +44,28 @@ export async function resolveImage(client: RegistryClient, ref: string, platform
   return { reference: name, store, manifestDigest: manifest.digest, manifest, config };
 }
 
+/**
+ * Images resolved once per build: ten images FROM one base make one lookup instead of ten, and every image of
+ * the build sees the same digest even if the tag moves meanwhile. A failed lookup is not kept.
+ */
+export class ImageResolver {
+  private readonly resolved = new Map<string, Promise<ResolvedImage>>();
+
+  constructor(private readonly client: RegistryClient) {}
+
+  resolve(ref: string, platform: Platform, where: string): Promise<ResolvedImage> {
+    const key = `${formatPlatform(platform)} ${ref}`;
+    const known = this.resolved.get(key);
+    if (known !== undefined) return known;
+    const resolving = resolveImage(this.client, ref, platform, where);
+    this.resolved.set(key, resolving);
+    resolving.catch(() => {
+      if (this.resolved.get(key) === resolving) this.resolved.delete(key);
+    });
+    return resolving;
+  }
+}
+
 function registryImage(ref: string, client: RegistryClient): { store: ImageStore; target: string; name: string } {
   const reference = parseReference(ref);
   const store = new RegistryStore(client, { registry: reference.registry, repository: reference.repository });

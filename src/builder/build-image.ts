@@ -10,7 +10,7 @@ import {
 } from '../oci/index.js';
 import type { StageDescriptor } from '../stages/index.js';
 import { SERVICE_LABELS, stageDigest } from '../stages/index.js';
-import { baseIdentity, resolveImage } from './base-image.js';
+import { baseIdentity } from './base-image.js';
 import type { BuildServices, PreparedLayer, StageState } from './build-state.js';
 import { openBuildContext, type BuildContext } from './context.js';
 import { CopyInstruction } from './copy-instruction.js';
@@ -203,7 +203,7 @@ class ImageBuilder {
         published: undefined, manifestDigest: undefined, scope: createStageScope(this.plan, [DEFAULT_PATH_ENV]), meta: { cmdSet: false },
       };
     }
-    const base = await resolveImage(this.services.client, from.ref, from.platform ?? stage.platform, this.where(stage.line));
+    const base = await this.services.images.resolve(from.ref, from.platform ?? stage.platform, this.where(stage.line));
     const config = cloneConfig(base.config.parsed);
     const baseTag = /[:]([0-9a-f]{56}-[0-9]{13})$/.exec(from.ref)?.[1];
     const ownStage = containerConfig(config).Labels?.[SERVICE_LABELS.project] === this.services.project && baseTag !== undefined;

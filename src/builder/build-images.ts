@@ -11,6 +11,7 @@ import { imageLogName, parseAddHost, relatedImageNames, resolveDependencyOrder, 
 import type { RegistryClient } from '../registry/client.js';
 import { multiplatformDigestOf, publishImageMetadata, type StagesStorage } from '../stages/index.js';
 import { slipwayHome } from '../stages/home.js';
+import { ImageResolver } from './base-image.js';
 import { LayerDirs } from './run/layer-dirs.js';
 import { makeScratchDir } from './scratch-dirs.js';
 import { proxySettingsFromEnv } from '../registry/proxy.js';
@@ -87,6 +88,7 @@ export async function buildImages(givenOptions: BuildImagesOptions): Promise<Bui
   const results = new Map<string, Promise<BuiltImage>>();
   // The unpacked layers RUN executes on: one cache per home, shared by the images of the build.
   const layers = new LayerDirs({ root: join(runHome(options), 'layers'), note: (m) => options.log.note?.(m) });
+  const resolver = new ImageResolver(options.client);
   let runtime: OciRuntime | undefined;
   const ociRuntime = (): OciRuntime => (runtime ??= findOciRuntime(options.ociRuntime));
   try {
@@ -94,7 +96,7 @@ export async function buildImages(givenOptions: BuildImagesOptions): Promise<Bui
       // Every image waits for what it depends on; the pool bounds how many build at once.
       const deps = [...new Set([...image.dependencies.map((d) => d.image), ...(image.kind === 'stapel' ? relatedImageNames(image) : [])])];
       const started = Promise.all(deps.map((name) => results.get(name)!)).then((built) =>
-        limit(() => buildOne(options, image, new Map(built.map((b) => [b.name, b])), tmpRoot, layers, ociRuntime)));
+        limit(() => buildOne(options, image, new Map(built.map((b) => [b.name, b])), tmpRoot, layers, resolver, ociRuntime)));
       // -Z reports every image that misses a stage, so the others run on; otherwise the first failure stops the queue.
       started.catch(() => { if (!options.requireBuilt) limit.clearQueue(); });
       results.set(image.name, started);
@@ -156,11 +158,11 @@ function runHome(options: BuildImagesOptions): string {
   return join(options.home ?? slipwayHome(options.env ?? process.env), 'run');
 }
 
-async function buildOne(options: BuildImagesOptions, image: WerfImage, dependencies: ReadonlyMap<string, BuiltImage>, tmpDir: string, layers: LayerDirs, runtime: () => OciRuntime): Promise<BuiltImage> {
+async function buildOne(options: BuildImagesOptions, image: WerfImage, dependencies: ReadonlyMap<string, BuiltImage>, tmpDir: string, layers: LayerDirs, images: ImageResolver, runtime: () => OciRuntime): Promise<BuiltImage> {
   const platforms = targetPlatforms(options, image);
   const services = {
     requireBuilt: options.requireBuilt ?? false,
-    client: options.client, storage: options.storage, files: options.files, project: options.config.project,
+    client: options.client, images, storage: options.storage, files: options.files, project: options.config.project,
     version: options.version, tmpDir, log: options.log, proxy: proxySettingsFromEnv(options.env ?? process.env),
     run: {
       layers, cacheMountDir: join(runHome(options), 'cache', options.config.project), secretEnv: options.env ?? process.env, runtime,
@@ -201,7 +203,8 @@ async function buildOne(options: BuildImagesOptions, image: WerfImage, dependenc
   // whose working tree no commit describes, and never under -Z, which writes nothing.
   const commit = options.files.commit;
   if (commit && !options.files.dev && !options.requireBuilt) {
-    await publishImageMetadata(options.storage.store, { project: options.config.project, imageName: image.name, commit: commit.hash, stageId: result.tag });
+    const { storage } = options;
+    await publishImageMetadata(storage.store, { project: options.config.project, imageName: image.name, commit: commit.hash, stageId: result.tag }, (tag) => storage.hasRecord(tag));
   }
   done(true, result.tag);
   return result;

@@ -13,11 +13,14 @@ import type { BuiltLayer } from './layer/types.js';
 import type { LayerDirs } from './run/layer-dirs.js';
 import type { OciRuntime } from './run/oci-runtime.js';
 import type { ProxySettings } from '../registry/proxy.js';
+import type { ImageResolver } from './base-image.js';
 
 export interface BuildServices {
   /** `--require-built-images`: fail instead of building a missing stage. */
   requireBuilt?: boolean;
   client: RegistryClient;
+  /** FROM and COPY --from images, each looked up once per build. */
+  images: ImageResolver;
   storage: StagesStorage;
   files: ProjectFiles;
   project: string;

@@ -15,7 +15,7 @@ import { proxyDispatcher, type ProxySettings } from '../registry/proxy.js';
 import { redactUrl } from '../registry/redact.js';
 import { fetch } from 'undici';
 import type { ImageStore } from '../store/image-store.js';
-import { resolveImage, baseIdentity } from './base-image.js';
+import { baseIdentity } from './base-image.js';
 import type { InstructionEnvironment, PreparedLayer, StageState } from './build-state.js';
 import { selectFiles } from './context.js';
 import type { ExpandedInstruction } from './dockerfile/expand.js';
@@ -204,7 +204,7 @@ export class CopyInstruction {
     if (reference?.source.kind === 'stage') return `from-stage:${this.env.stages.get(reference.source.index)!.digest}`;
     if (reference?.source.kind === 'scratch') throw new BuildError(`${where}: COPY --from=scratch has no files to copy`);
     const ref = reference?.source.kind === 'image' ? reference.source.ref : from;
-    const image = await resolveImage(this.env.services.client, ref, this.env.platform, where);
+    const image = await this.env.services.images.resolve(ref, this.env.platform, where);
     return `from-image:${baseIdentity(image.manifestDigest, image.config.parsed)}`;
   }
 
@@ -268,7 +268,7 @@ export class CopyInstruction {
       layers = source.layers;
     } else {
       const ref = reference?.source.kind === 'image' ? reference.source.ref : String(instruction.flags.from);
-      const image = await resolveImage(this.env.services.client, ref, this.env.platform, where);
+      const image = await this.env.services.images.resolve(ref, this.env.platform, where);
       store = image.store;
       layers = image.manifest.parsed.layers;
     }

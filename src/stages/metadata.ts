@@ -44,9 +44,12 @@ export function isMetadataTag(tag: string): boolean {
   return tag.startsWith(MANAGED_IMAGE_PREFIX) || META_TAG.test(tag);
 }
 
-/** Write a manifest-only record under `tag` unless it is there already. */
-export async function publishRecord(store: ImageStore, tag: string, project: string, labels: Record<string, string>): Promise<void> {
-  if (await store.resolve(tag)) return;
+/**
+ * Write a manifest-only record under `tag` unless it is there already: `listed` answers from a listing made
+ * earlier in the run (no request), else the store is asked.
+ */
+export async function publishRecord(store: ImageStore, tag: string, project: string, labels: Record<string, string>, listed?: (tag: string) => Promise<boolean>): Promise<void> {
+  if ((listed !== undefined && await listed(tag)) || await store.resolve(tag)) return;
   const config: ImageConfig = {
     architecture: 'amd64', os: 'linux', config: { Labels: { [SERVICE_LABELS.project]: project, ...labels } },
     rootfs: { type: 'layers', diff_ids: [] },
@@ -58,12 +61,14 @@ export async function publishRecord(store: ImageStore, tag: string, project: str
 }
 
 /** The records of one built image at one commit. */
-export async function publishImageMetadata(store: ImageStore, record: { project: string; imageName: string; commit: string; stageId: string }): Promise<void> {
-  // Independent records: written side by side (on a re-run each is one HEAD that finds it present).
+export async function publishImageMetadata(
+  store: ImageStore, record: { project: string; imageName: string; commit: string; stageId: string }, listed?: (tag: string) => Promise<boolean>,
+): Promise<void> {
+  // Independent records: written side by side; on a re-run the listing already names both.
   await settleAll([
-    publishRecord(store, managedImageTag(record.imageName), record.project, { [RECORD_LABELS.imageName]: record.imageName }),
+    publishRecord(store, managedImageTag(record.imageName), record.project, { [RECORD_LABELS.imageName]: record.imageName }, listed),
     publishRecord(store, metaTag(record.imageName, record.commit, record.stageId), record.project, {
       [RECORD_LABELS.imageName]: record.imageName, [RECORD_LABELS.commit]: record.commit, [RECORD_LABELS.stageId]: record.stageId,
-    }),
+    }, listed),
   ]);
 }

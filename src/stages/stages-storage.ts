@@ -19,6 +19,7 @@ import type { Document, ImageConfig, ManifestDocument } from '../oci/index.js';
 import { withFileLock, type FileLockOptions } from '../store/file-lock.js';
 import { readConfig, type ImageStore } from '../store/image-store.js';
 import { defaultLockDir, slipwayHome } from './home.js';
+import { isMetadataTag } from './metadata.js';
 import {
   formatStageTag,
   isMultiplatformTag,
@@ -94,6 +95,8 @@ interface Listing {
   indexes: Set<string>;
   /** Every stage tag, rejected ones included: a new tag must not collide with them. */
   allStageTags: Set<string>;
+  /** The `managed-image-` and `meta-` records. */
+  records: Set<string>;
 }
 
 function indexTags(tags: readonly string[]): Listing {
@@ -105,7 +108,12 @@ function indexTags(tags: readonly string[]): Listing {
   const stages = new Map<string, StageDescriptor[]>();
   const indexes = new Set<string>();
   const allStageTags = new Set<string>();
+  const records = new Set<string>();
   for (const tag of tags) {
+    if (isMetadataTag(tag)) {
+      records.add(tag);
+      continue;
+    }
     if (isMultiplatformTag(tag)) {
       indexes.add(tag);
       continue;
@@ -119,7 +127,7 @@ function indexTags(tags: readonly string[]): Listing {
     stages.set(id.digest, list);
   }
   for (const marker of rejected) allStageTags.add(marker);
-  return { stages, indexes, allStageTags };
+  return { stages, indexes, allStageTags, records };
 }
 
 function checkDigest(digest: string, what: string): void {
@@ -220,6 +228,11 @@ export class StagesStorage {
       .flatMap((digest) => this.candidates(listing, digest))
       .sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : a.timestamp - b.timestamp))
       .map((s) => this.withManifest(s));
+  }
+
+  /** Whether a metadata record was in the storage's listing (made once per run): then it need not be written. */
+  async hasRecord(tag: string): Promise<boolean> {
+    return (await this.cached()).records.has(tag);
   }
 
   /** The stage of this digest, the oldest when several were published; from the cached listing. */

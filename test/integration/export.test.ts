@@ -107,6 +107,8 @@ describe('slipway export', () => {
       const reads = proxy.requests.filter((r) => r.method === 'GET' && /\/(manifests|blobs)\//.test(r.path)).map((r) => r.path);
       expect(reads.filter((path) => path.includes(`/${stages}/`)).length).toBeGreaterThanOrEqual(2);
       expect(reads, 'a document was read twice').toEqual([...new Set(reads)]);
+      // The image's metadata records are in the stages listing: nothing asks for them again.
+      expect(proxy.requests.filter((r) => /\/manifests\/(managed-image-|meta-)/.test(r.path)).map((r) => r.path)).toEqual([]);
     } finally {
       await proxy.close();
     }

@@ -20,7 +20,7 @@ import type { Import, Mount, StapelImage, UserStage } from '../../config/werf-co
 import { imageLogName } from '../../config/werf-config.js';
 import { stageDigest, type StageDescriptor } from '../../stages/index.js';
 import type { ImageStore } from '../../store/image-store.js';
-import { baseIdentity, resolveImage } from '../base-image.js';
+import { baseIdentity } from '../base-image.js';
 import type { BuildServices } from '../build-state.js';
 import { DEFAULT_PATH_ENV, SLIPWAY_CACHE_VERSION, StageNotBuiltError, type PlatformImage, type StageRecord } from '../build-image.js';
 import { parseInstruction } from '../dockerfile/parse.js';
@@ -226,7 +226,7 @@ class StapelBuilder {
       };
       return { ...empty, config, layers: [], layerSource: undefined, baseStageTag: undefined };
     }
-    const base = await resolveImage(this.services.client, from, this.input.platform, `image ${this.name}: from`);
+    const base = await this.services.images.resolve(from, this.input.platform, `image ${this.name}: from`);
     this.baseIdentity = baseIdentity(base.manifestDigest, base.config.parsed);
     return {
       ...empty, config: cloneConfig(base.config.parsed), layers: [...base.manifest.parsed.layers], layerSource: base.store,
