@@ -81,6 +81,7 @@ export async function buildImages(givenOptions: BuildImagesOptions): Promise<Bui
   const { config } = options;
   const order = resolveDependencyOrder(config.images, options.images);
   refuseUnsupported(order);
+  options.storage.prefetch();
   // Under Slipway's home rather than $TMPDIR: a killed build's leftovers are swept at the next start.
   const tmpRoot = await makeScratchDir(options.tmpDir ?? join(runHome(options), '..', 'tmp'), 'build');
   // rejectOnClear: an image still queued when another fails settles (as an AbortError) instead of never.

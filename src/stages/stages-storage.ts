@@ -203,16 +203,23 @@ export class StagesStorage {
     return indexTags(tags);
   }
 
-  /** The cached listing, made on first use. A failed listing is not cached. */
+  /** The cached listing, made on first use (or by prefetch()). A failed listing is told to its callers, then forgotten. */
   private cached(): Promise<Listing> {
-    if (this.listing === undefined) {
-      const listing = this.listTags();
-      this.listing = listing;
-      listing.catch(() => {
-        if (this.listing === listing) this.listing = undefined;
-      });
-    }
-    return this.listing;
+    const listing = (this.listing ??= this.listTags());
+    listing.catch(() => {
+      if (this.listing === listing) this.listing = undefined;
+    });
+    return listing;
+  }
+
+  /**
+   * Start the listing now, without waiting: a build needs it once the first stage digest is known, which takes
+   * a base image lookup. A failure is kept for the first lookup, which reports it.
+   */
+  prefetch(): void {
+    if (this.listing !== undefined) return;
+    this.listing = this.listTags();
+    this.listing.catch(() => undefined);
   }
 
   private withManifest<T extends { tag: string; manifestDigest?: string }>(item: T): T {
