@@ -19,7 +19,7 @@ import type { RegistryClient } from '../registry/client.js';
 import { openLocation } from '../store/location.js';
 import { SLIPWAY_VERSION } from '../version.js';
 import { buildEvents, type BuildProjectOptions } from './build-project.js';
-import { emitterOf, environmentOf, loadProjectOf, withProjectSession, type ProjectSession } from './project.js';
+import { emitterOf, environmentOf, loadProjectOf, withProjectSession, withRegistryClient, type ProjectSession } from './project.js';
 
 export interface ExportProjectOptions extends Omit<BuildProjectOptions, 'images'> {
   /** Final image name patterns (globs; `!pattern` excludes); all final images when empty. */
@@ -48,27 +48,29 @@ export async function exportProject(options: ExportProjectOptions): Promise<Expo
   // What the build would refuse is refused before anything is opened, built or pushed.
   if (options.buildReport === undefined) preflightImages(project.config, project.files, images);
   const addLabels = options.addLabels ?? {};
-  return withProjectSession(options, project, async (session) => {
-    const sources = options.buildReport !== undefined
-      ? await sourcesFromReport(options.buildReport, images, session.client)
-      : await builtSources(options, session, images);
-    return exportImages({
-      sources,
-      destinationsFor: (source) => options.tags.map((template) => renderDestination(template, source.name, source.tag)),
-      edit: { labels: (labels) => exportLabels(labels, addLabels), annotations: options.annotations ?? {}, history: withoutServiceComments },
-      client: session.client,
-      parallelTasksLimit: options.parallelTasksLimit ?? 1,
-      log: {
-        blobStarted: (image, destination, d) => emit({ type: 'blob-started', image, destination, digest: d.digest, size: d.size }),
-        ...(options.onEvent ? {
-          blobProgress: (image: string, destination: string, d: { digest: string; size: number }, bytes: number) =>
-            emit({ type: 'blob-progress', image, destination, digest: d.digest, size: d.size, bytes }),
-        } : {}),
-        blobWritten: (image, destination, d, result) => emit({ type: 'blob-done', image, destination, digest: d.digest, size: d.size, result }),
-        imageExported: (image, destinations) => emit({ type: 'image-exported', image, destinations }),
-      },
-    });
-  }, destinationRegistries(options.tags, images));
+  const publish = (sources: ExportSource[], client: RegistryClient): Promise<ExportedDestination[]> => exportImages({
+    sources,
+    destinationsFor: (source) => options.tags.map((template) => renderDestination(template, source.name, source.tag)),
+    edit: { labels: (labels) => exportLabels(labels, addLabels), annotations: options.annotations ?? {}, history: withoutServiceComments },
+    client,
+    parallelTasksLimit: options.parallelTasksLimit ?? 1,
+    log: {
+      blobStarted: (image, destination, d) => emit({ type: 'blob-started', image, destination, digest: d.digest, size: d.size }),
+      ...(options.onEvent ? {
+        blobProgress: (image: string, destination: string, d: { digest: string; size: number }, bytes: number) =>
+          emit({ type: 'blob-progress', image, destination, digest: d.digest, size: d.size, bytes }),
+      } : {}),
+      blobWritten: (image, destination, d, result) => emit({ type: 'blob-done', image, destination, digest: d.digest, size: d.size, result }),
+      imageExported: (image, destinations) => emit({ type: 'image-exported', image, destinations }),
+    },
+  });
+  const destinations = destinationRegistries(options.tags, images);
+  // A build report names where the images are: no stages storage is opened, nothing is built.
+  if (options.buildReport !== undefined) {
+    const report = options.buildReport;
+    return withRegistryClient(options, destinations, async (client) => publish(await sourcesFromReport(report, images, client), client));
+  }
+  return withProjectSession(options, project, async (session) => publish(await builtSources(options, session, images), session.client), destinations);
 }
 
 /** The registries the tag templates export into (a template that does not render is reported later, by the export). */

@@ -52,6 +52,25 @@ export function emitterOf(options: ProjectOptions): (event: ProjectEvent) => voi
 }
 
 /**
+ * Run `work` with the options' registry client (or one made for it and closed afterwards); `registries` (where the
+ * work will read and write) are contacted at once, side by side.
+ */
+export async function withRegistryClient<T>(options: ProjectOptions, registries: Iterable<string>, work: (client: RegistryClient) => Promise<T>): Promise<T> {
+  if (options.registry instanceof RegistryClient) {
+    options.registry.prepare(registries);
+    return work(options.registry);
+  }
+  const env = environmentOf(options);
+  const client = new RegistryClient({ credentials: dockerConfigCredentials({ env }), proxy: proxySettingsFromEnv(env), ...options.registry });
+  client.prepare(registries);
+  try {
+    return await work(client);
+  } finally {
+    await client.close();
+  }
+}
+
+/**
  * Open the registry client and the stages storage of a loaded project, run `work`, and close both again. The
  * stages registry and `registries` (where the work will write) are contacted at once, side by side.
  */
@@ -59,13 +78,8 @@ export async function withProjectSession<T>(
   options: ProjectOptions, project: LoadedProject, work: (session: ProjectSession) => Promise<T>, registries: Iterable<string> = [],
 ): Promise<T> {
   const env = environmentOf(options);
-  const ownClient = !(options.registry instanceof RegistryClient);
-  const client = options.registry instanceof RegistryClient ? options.registry : new RegistryClient({
-    credentials: dockerConfigCredentials({ env }), proxy: proxySettingsFromEnv(env), ...options.registry,
-  });
   const emit = emitterOf(options);
-  client.prepare([...stagesRegistry(options.repo), ...registries]);
-  try {
+  return withRegistryClient(options, [...stagesRegistry(options.repo), ...registries], async (client) => {
     const storage = await openStagesStorage({
       ...(options.repo ? { repo: options.repo } : {}), client, project: project.config.project,
       ...(options.home ? { home: options.home } : {}), env,
@@ -76,9 +90,7 @@ export async function withProjectSession<T>(
     } finally {
       await storage.close();
     }
-  } finally {
-    if (ownClient) await client.close();
-  }
+  });
 }
 
 /** The registry of `--repo`, when it names a registry repository. */
