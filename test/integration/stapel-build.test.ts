@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { busyboxBase } from '../support/busybox-base.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 import { uniqueRepo } from '../support/images.js';
 import { imageConfig, snapshotImage, type FsSnapshot } from '../support/image-fs.js';
 import { registries } from '../support/registries.js';
@@ -110,9 +111,20 @@ describe('stapel images', () => {
     expect(config['Volumes']).toEqual({ '/data': {} });
     expect(config['Healthcheck']).toEqual({ Test: ['CMD-SHELL', 'true'], Interval: 5_000_000_000 });
 
-    const again = await build(dir, repo);
+    // Through a proxy that counts: a stage that changes no commit label is not read until something needs it, so
+    // a fully cached image reads only its last stage.
+    const proxy = await startFaultProxy({ target: `http://${registries().plain.host}` });
+    let again: Build;
+    try {
+      again = await build(dir, `${proxy.host}${repo.slice(repo.indexOf('/'))}`);
+      const stageReads = proxy.requests.filter((r) => r.method === 'GET' && /\/stapel\/shell[^/]*\/(manifests|blobs)\//.test(r.path));
+      expect(stageReads.map((r) => r.path.split('/').at(-2))).toEqual(['manifests', 'blobs']);
+    } finally {
+      await proxy.close();
+    }
     expect(again.code, again.out).toBe(0);
     expect(again.stored).toEqual([]);
+    expect(again.reused).toHaveLength(5);
     expect(again.tags.get('app')).toBe(first.tags.get('app'));
 
     // A per-stage cache version rebuilds that stage and the ones after it.
@@ -120,6 +132,9 @@ describe('stapel images', () => {
     const bumped = await build(dir, repo);
     expect(bumped.code, bumped.out).toBe(0);
     expect(bumped.stored).toEqual(['app/setup', 'app/dockerInstructions']);
+    // setup was built on the reused install stage, read only then: the earlier stages' files are all there.
+    const rebuilt = await snapshotImage(`${repo}:${bumped.tags.get('app')}`);
+    expect([text(rebuilt, '/bash-check'), text(rebuilt, '/app/install'), text(rebuilt, '/app/setup')]).toEqual(['bash ok\n', 'install\n', 'setup\n']);
   }, 240_000);
 
   it('a failing command fails the build with its output', async () => {

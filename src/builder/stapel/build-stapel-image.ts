@@ -80,6 +80,11 @@ interface State {
   /** The previous non-empty stage's digest and what it hands on to the next one. */
   digest: string | undefined;
   nextDependencies: string;
+  /**
+   * A stage found in the storage but not read yet: its manifest and config are read only when something needs
+   * them (a stage built on it, the image's result). Only stages that change no commit label wait like this.
+   */
+  pending?: StageDescriptor | undefined;
 }
 
 /** What a stage adds when it is built. */
@@ -161,6 +166,7 @@ class StapelBuilder {
     const state = await this.fromState();
     try {
       for (const stage of this.plan(state)) await this.step(state, stage);
+      await this.ensureAdopted(state);
     } finally {
       if (this.tmpMountDir) await rm(this.tmpMountDir, { recursive: true, force: true });
     }
@@ -335,7 +341,10 @@ class StapelBuilder {
     const found = await this.services.storage.findStage(digest);
     state.digest = digest;
     if (found) {
-      await this.adopt(state, found);
+      // A git stage's commit labels decide the next digests: read it now. Any other stage hands on the labels it
+      // was given, so reading it can wait until a stage is built on it, or for the image's result.
+      if (stage.git) await this.adopt(state, found);
+      else state.pending = found;
       this.reused++;
       this.records.push({ name: stage.name, digest, tag: found.tag, reused: true });
       this.services.log.stageReused(this.name, stage.name, found.tag);
@@ -382,6 +391,7 @@ class StapelBuilder {
   }
 
   private async build(state: State, stage: PlannedStage): Promise<void> {
+    await this.ensureAdopted(state);
     const work = await stage.work();
     const built: BuiltLayer[] = [];
     try {
@@ -630,6 +640,11 @@ class StapelBuilder {
 
   private async adopt(state: State, stage: StageDescriptor): Promise<void> {
     await adoptStage(this.services, state, stage);
+    state.pending = undefined;
+  }
+
+  private async ensureAdopted(state: State): Promise<void> {
+    if (state.pending) await this.adopt(state, state.pending);
   }
 
   /** Publish the state (its new layers' blobs are written already) as the stage of `state.digest`. */
