@@ -1,12 +1,13 @@
-// Streams of committed files through one long-lived `git cat-file --batch` process per
-// work tree. Starting a git process per file cost ~27 ms of blocked main thread each
-// (bench/build: 700 processes, 20 s, for a context of 360 small files); one process
-// answers them all. Requests are served one at a time, in order; a stream the caller
-// abandons is drained so the next request is not held up.
+// Streams of committed files: read in-process (git-reader.ts) when the repository allows, else
+// through one long-lived `git cat-file --batch` process per work tree. Starting a git process per
+// file cost ~27 ms of blocked main thread each (bench/build: 700 processes, 20 s, for a context of
+// 360 small files); one process answers them all. Requests are served one at a time, in order; a
+// stream the caller abandons is drained so the next request is not held up.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { PassThrough, type Readable } from 'node:stream';
 import { ConfigError } from '../errors.js';
+import { tryReader } from './git-reader.js';
 
 interface Request {
   objectId: string;
@@ -124,8 +125,13 @@ class GitBlobReader {
 
 const readers = new Map<string, GitBlobReader>();
 
-/** A stream of a committed blob, read through the work tree's shared `git cat-file --batch`. */
+/**
+ * A stream of a committed blob: from the in-process reader, or (a repository it leaves to git, an object it does not
+ * find) through the work tree's shared `git cat-file --batch`.
+ */
 export function openCommittedBlob(workTree: string, objectId: string, env: NodeJS.ProcessEnv): Readable {
+  const stream = /^[0-9a-f]{40}$/.test(objectId) ? tryReader(workTree, (git) => git.openBlob(objectId)) : undefined;
+  if (stream !== undefined) return stream;
   let reader = readers.get(workTree);
   if (!reader) {
     reader = new GitBlobReader(workTree, env);

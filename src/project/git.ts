@@ -1,4 +1,9 @@
-// The one module that runs the `git` command line.
+// The git operations slipway needs, and the one module that runs the `git` command line.
+//
+// A repository git-repository.ts finds ordinary is read in-process (git-reader.ts): the start-up reads (work tree,
+// HEAD, the commit's listing, blobs) then spawn no process. Anything unusual about a repository, or a call the
+// reader cannot answer (a missing object in a partial clone), falls through to the git command line below, whose
+// answers are the reference; so do git status, ls-files and everything cleanup and stapel remotes need.
 //
 // Every call goes through spawnSync/spawn with an argument vector (never a shell), `-c core.quotepath=off`,
 // and NUL-separated (`-z`) output where git offers it, so file names with spaces, quotes, newlines or
@@ -14,6 +19,8 @@ import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { ConfigError } from '../errors.js';
+import { tryReader } from './git-reader.js';
+import { searchWorkTree } from './git-repository.js';
 
 /** Large enough for any blob or listing we read synchronously (config files, templates, tree listings). */
 const MAX_BUFFER = 1024 * 1024 * 1024;
@@ -133,6 +140,10 @@ function stripFinalNewline(text: string): string {
  */
 export function findWorkTree(startDir: string): string | undefined {
   if (!isDirectory(startDir)) return undefined;
+  const search = searchWorkTree(startDir);
+  if (search.kind === 'none') return undefined;
+  // Decided again for every project opened: its config or replace refs may have changed since.
+  if (search.kind === 'work-tree' && tryReader(search.top, () => true, { revalidate: true }) === true) return search.top;
   const result = runGit(startDir, ['rev-parse', '--show-toplevel']);
   const stderr = result.stderr.toString('utf8');
   if (result.status === 0) {
@@ -156,6 +167,13 @@ export interface CommitInfo {
 
 /** The HEAD commit, or undefined for a repository without commits (an unborn branch). */
 export function headCommit(workTree: string): CommitInfo | undefined {
+  const head = tryReader(workTree, (reader) => reader.head() ?? null);
+  if (head === null) return undefined;
+  if (head !== undefined) {
+    const { committerSeconds, committerOffset } = head.commit;
+    const dateIso = isoDate(committerSeconds, committerOffset);
+    if (dateIso !== undefined) return { hash: head.hash, date: new Date(committerSeconds * 1000), dateIso };
+  }
   const verify = runGit(workTree, ['rev-parse', '-q', '--verify', 'HEAD^{commit}']);
   if (verify.status !== 0) {
     const stderr = verify.stderr.toString('utf8');
@@ -172,6 +190,21 @@ export function headCommit(workTree: string): CommitInfo | undefined {
     .split('\0');
   const [fullHash = hash, seconds = '0', iso = ''] = fields;
   return { hash: fullHash, date: new Date(Number(seconds) * 1000), dateIso: iso };
+}
+
+/**
+ * `%cI` as git 2.39 prints it: the committer's local time and offset, `+00:00` for a zero offset (also "-0000");
+ * undefined for a year git would print otherwise (then git prints it).
+ */
+export function isoDate(seconds: number, offset: string): string | undefined {
+  const hours = Number(offset.slice(1, 3));
+  const minutes = Number(offset.slice(3, 5));
+  const negative = offset.startsWith('-') && hours + minutes > 0;
+  const shift = (negative ? -1 : 1) * (hours * 3600 + minutes * 60);
+  const local = new Date((seconds + shift) * 1000);
+  const year = local.getUTCFullYear();
+  if (Number.isNaN(year) || year < 1000 || year > 9999) return undefined;
+  return `${local.toISOString().slice(0, 19)}${negative ? '-' : '+'}${offset.slice(1, 3)}:${offset.slice(3, 5)}`;
 }
 
 export type CommitEntryType = 'file' | 'symlink' | 'submodule';
@@ -191,6 +224,8 @@ function checkObjectId(objectId: string): void {
 
 /** Every blob, symlink and submodule of the commit's tree (recursively), keyed by work-tree-relative path. */
 export function listCommitFiles(workTree: string, commit: string): Map<string, CommitEntry> {
+  const listed = tryReader(workTree, (reader) => reader.listCommit(commit, false));
+  if (listed !== undefined) return listed;
   return parseTree(git(workTree, ['ls-tree', '-r', '-z', '--full-tree', commit]));
 }
 
@@ -204,6 +239,8 @@ export interface SizedCommitEntry extends CommitEntry {
  * git read every object header, which the start-up listing does without.)
  */
 export function listCommitTree(workTree: string, commit: string): Map<string, SizedCommitEntry> {
+  const listed = tryReader(workTree, (reader) => reader.listCommit(commit, true));
+  if (listed !== undefined) return listed as Map<string, SizedCommitEntry>;
   return parseTree(git(workTree, ['ls-tree', '-r', '-z', '-l', '--full-tree', commit])) as Map<string, SizedCommitEntry>;
 }
 
@@ -229,6 +266,8 @@ function parseTree(output: Buffer): Map<string, CommitEntry & { size?: number }>
 /** Whether `commit` names a commit of the repository. */
 export function commitExists(workTree: string, commit: string): boolean {
   if (!OBJECT_ID.test(commit)) return false;
+  const known = tryReader(workTree, (reader) => reader.peelToCommit(commit) !== undefined);
+  if (known !== undefined) return known;
   return runGit(workTree, ['cat-file', '-e', `${commit}^{commit}`]).status === 0;
 }
 
@@ -279,6 +318,8 @@ function redactUrl(url: string): string {
 /** The content of one blob. */
 export function readBlob(workTree: string, objectId: string): Buffer {
   checkObjectId(objectId);
+  const data = tryReader(workTree, (reader) => reader.readBlob(objectId));
+  if (data !== undefined) return data;
   return git(workTree, ['cat-file', 'blob', objectId]);
 }
 
@@ -291,6 +332,8 @@ export function readBlobs(workTree: string, objectIds: readonly string[]): Map<s
   const result = new Map<string, Buffer>();
   if (unique.length === 0) return result;
   for (const id of unique) checkObjectId(id);
+  const read = tryReader(workTree, (reader) => new Map(unique.map((id) => [id, reader.readBlob(id)])));
+  if (read !== undefined) return read;
   const output = git(workTree, ['cat-file', '--batch'], { input: unique.join('\n') + '\n' });
   let offset = 0;
   for (const id of unique) {
@@ -313,6 +356,8 @@ export function readBlobs(workTree: string, objectIds: readonly string[]): Map<s
 /** Streams one blob (for large build-context files); the stream errors when git fails. */
 export function openBlobStream(workTree: string, objectId: string): Readable {
   checkObjectId(objectId);
+  const stream = tryReader(workTree, (reader) => reader.openBlob(objectId));
+  if (stream !== undefined) return stream;
   if (!isDirectory(workTree)) {
     throw new ConfigError(`the directory "${workTree}" does not exist or is not a directory`);
   }

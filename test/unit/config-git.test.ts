@@ -47,14 +47,17 @@ describe('findWorkTree', () => {
     }
   });
 
-  it('names the Debian package when git is missing', () => {
-    const repo = makeRepo();
+  it('names the Debian package when git is missing and needed; an ordinary repository is found without it', () => {
+    const repo = makeRepo({ 'a.txt': 'a' });
     const saved = process.env.PATH;
     process.env.PATH = path.join(repo, 'no-such-bin');
     try {
-      expect(() => findWorkTree(repo)).toThrow(ConfigError);
+      // Read in-process (src/project/git-reader.ts): no git process.
+      expect(findWorkTree(repo)).toBe(repo);
+      // git status has no in-process counterpart.
+      expect(() => statusOf(repo)).toThrow(ConfigError);
       try {
-        findWorkTree(repo);
+        statusOf(repo);
       } catch (error) {
         expect((error as ConfigError).message).toContain('git');
         expect((error as ConfigError).hint).toContain('package `git`');
