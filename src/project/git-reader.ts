@@ -5,6 +5,7 @@
 
 import type { Readable } from 'node:stream';
 import { MissingObject, unreadable } from './git-format.js';
+import { readIndex, type GitIndex } from './git-index.js';
 import { isGitlinkMode, isSymlinkMode, isTreeMode, ObjectDatabase, parseCommit, parseTag, parseTree, type ParsedCommit } from './git-objects.js';
 import { resolveHead } from './git-refs.js';
 import { readableLayout, type RepositoryLayout } from './git-repository.js';
@@ -92,6 +93,11 @@ export class GitReader {
   /** A stream of a blob (large ones are not held in memory). */
   openBlob(objectId: string): Readable {
     return this.objects.openBlob(objectId);
+  }
+
+  /** The index as it is now (read again on every call). */
+  index(): GitIndex | undefined {
+    return readIndex(this.layout.indexFile);
   }
 
   private read(objectId: string, type: 'commit' | 'tree' | 'blob'): Buffer {

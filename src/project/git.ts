@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { ConfigError } from '../errors.js';
 import { tryReader } from './git-reader.js';
+import type { GitIndex } from './git-index.js';
 import { searchWorkTree } from './git-repository.js';
 
 /** Large enough for any blob or listing we read synchronously (config files, templates, tree listings). */
@@ -395,6 +396,16 @@ export function openBlobStream(workTree: string, objectId: string): Readable {
     if (child.exitCode === null && child.signalCode === null) child.kill();
   });
   return output;
+}
+
+/** Whether the repository of `workTree` is read in-process (see git-reader.ts). */
+export function readsInProcess(workTree: string): boolean {
+  return tryReader(workTree, () => true) === true;
+}
+
+/** The index of a repository read in-process, or undefined (none, unusable, or git reads the repository). */
+export function indexOf(workTree: string): GitIndex | undefined {
+  return tryReader(workTree, (reader) => reader.index());
 }
 
 export interface GitStatus {
