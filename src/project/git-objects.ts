@@ -12,8 +12,8 @@
 import { closeSync, createReadStream, existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough, pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
-import { createInflate } from 'node:zlib';
-import { inflateExact, inflatePrefix, MissingObject, readAt, SHA1_HEX, unreadable, type GitObject, type ObjectInfo, type ObjectType } from './git-format.js';
+import { createInflate, inflateSync } from 'node:zlib';
+import { inflatePrefix, MissingObject, readAt, SHA1_HEX, unreadable, type GitObject, type ObjectInfo, type ObjectType } from './git-format.js';
 import { applyDelta, deltaSizes, entryType, Pack, type PackEntryHeader } from './git-pack.js';
 
 /** Objects up to this size are read into memory to be streamed; larger undeltified ones are inflated as they go. */
@@ -52,6 +52,7 @@ class ObjectCache {
 /** One objects directory: its loose objects and its packs (listed lazily, again when an object is not found). */
 class ObjectDirectory {
   private packs: Map<string, Pack> | undefined;
+  private packArray: Pack[] = [];
   private packListing = '';
 
   constructor(readonly dir: string) {}
@@ -60,9 +61,9 @@ class ObjectDirectory {
     return path.join(this.dir, objectId.slice(0, 2), objectId.slice(2));
   }
 
-  packList(): Pack[] {
+  packList(): readonly Pack[] {
     if (this.packs === undefined) this.rescan();
-    return [...(this.packs ?? new Map<string, Pack>()).values()];
+    return this.packArray;
   }
 
   /** Lists objects/pack again; returns whether the set of packs changed. Packs already open stay open. */
@@ -85,6 +86,7 @@ class ObjectDirectory {
       packs.set(name, new Pack(path.join(packDir, name), packPath));
     }
     this.packs = packs;
+    this.packArray = [...packs.values()];
     this.packListing = listing;
     return changed;
   }
@@ -115,10 +117,11 @@ export class ObjectDatabase {
 
   /**
    * An object's size, from its header (a delta's from the start of its data), not its contents: what `git ls-tree
-   * -l` shows. Its type is not checked (a tree entry says what it is).
+   * -l` shows. Its type is not checked (a tree entry says what it is). `name` may hold the object name's 20 bytes
+   * at `at` (in the tree that lists it), saving their conversion.
    */
-  size(objectId: string): number {
-    const location = this.locate(objectId);
+  size(objectId: string, name?: Buffer, at = 0): number {
+    const location = this.locate(objectId, name, at);
     if (location.kind === 'loose') return looseHeader(location.file, objectId).info.size;
     const header = location.pack.entryHeader(location.offset);
     if (entryType(header.kind) !== undefined) return header.size;
@@ -148,24 +151,27 @@ export class ObjectDatabase {
     return pipeline(location.pack.openEntryStream(header), new ExactBytes(header.size, 0, objectId), ignore);
   }
 
-  private locate(objectId: string): Location {
-    // Not a SHA-1 name (a SHA-256 one, say): not in this database.
-    if (!SHA1_HEX.test(objectId)) throw new MissingObject(objectId);
-    const found = this.find(objectId);
+  private locate(objectId: string, name?: Buffer, at = 0): Location {
+    let bytes = name;
+    if (bytes === undefined) {
+      // Not a SHA-1 name (a SHA-256 one, say): not in this database.
+      if (!SHA1_HEX.test(objectId)) throw new MissingObject(objectId);
+      bytes = Buffer.from(objectId, 'hex');
+    }
+    const found = this.find(objectId, bytes, at);
     if (found !== undefined) return found;
     // A `git gc` or a fetch in the meantime: look at the pack directories again, once.
     let changed = false;
     for (const dir of this.dirs) if (dir.rescan()) changed = true;
-    const again = changed ? this.find(objectId) : undefined;
+    const again = changed ? this.find(objectId, bytes, at) : undefined;
     if (again === undefined) throw new MissingObject(objectId);
     return again;
   }
 
-  private find(objectId: string): Location | undefined {
-    const name = Buffer.from(objectId, 'hex');
+  private find(objectId: string, name: Buffer, at: number): Location | undefined {
     for (const dir of this.dirs) {
       for (const pack of dir.packList()) {
-        const offset = pack.find(name);
+        const offset = pack.find(name, at);
         if (offset !== undefined) return { kind: 'packed', pack, offset };
       }
     }
@@ -281,9 +287,14 @@ function parseLooseHeader(data: Buffer, objectId: string): { info: ObjectInfo; h
 }
 
 function readLoose(file: string, objectId: string): GitObject {
-  const compressed = readFileSync(file);
-  const { info, headerLength } = parseLooseHeader(inflatePrefix(compressed.subarray(0, 512), `loose object ${objectId}`), objectId);
-  const whole = inflateExact(compressed, headerLength + info.size, `loose object ${objectId}`) ?? unreadable(`loose object ${objectId}: truncated`);
+  let whole: Buffer;
+  try {
+    whole = inflateSync(readFileSync(file));
+  } catch (error) {
+    return unreadable(`loose object ${objectId}: cannot inflate: ${(error as Error).message}`);
+  }
+  const { info, headerLength } = parseLooseHeader(whole, objectId);
+  if (whole.length !== headerLength + info.size) unreadable(`loose object ${objectId}: ${whole.length - headerLength} bytes, ${info.size} expected`);
   return { type: info.type, data: whole.subarray(headerLength) };
 }
 
@@ -361,13 +372,6 @@ export function parseTag(data: Buffer, objectId: string): { object: string; type
   return { object, type };
 }
 
-export interface TreeEntry {
-  /** The mode as git lists it (canonical, see canonicalMode). */
-  mode: number;
-  name: string;
-  objectId: string;
-}
-
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
@@ -391,22 +395,27 @@ export function canonicalMode(mode: number): number {
   }
 }
 
-/** A tree object's entries: "<octal mode> <name>\0<20-byte object name>", repeated. */
-export function parseTree(data: Buffer, objectId: string): TreeEntry[] {
-  const entries: TreeEntry[] = [];
+/**
+ * Calls `visit` for each entry of a tree object, in order: "<octal mode> <name>\0<20-byte object name>", repeated.
+ * `visit` gets the mode as git lists it (canonicalMode) and where the raw object name sits in `data`.
+ */
+export function forEachTreeEntry(data: Buffer, objectId: string, visit: (mode: number, name: string, entryId: string, idAt: number) => void): void {
   let position = 0;
   while (position < data.length) {
-    const space = data.indexOf(0x20, position);
-    const nul = space < 0 ? -1 : data.indexOf(0, space + 1);
-    if (space < 0 || nul < 0 || nul + 21 > data.length) unreadable(`tree ${objectId}: malformed entry at ${position}`);
-    const modeText = data.toString('latin1', position, space);
-    if (!/^[0-7]{1,7}$/.test(modeText)) unreadable(`tree ${objectId}: bad mode "${modeText}"`);
-    const name = data.toString('utf8', space + 1, nul);
-    if (name === '' || name.includes('/')) unreadable(`tree ${objectId}: bad name`);
-    entries.push({ mode: canonicalMode(parseInt(modeText, 8)), name, objectId: data.toString('hex', nul + 1, nul + 21) });
+    let mode = 0;
+    let i = position;
+    for (; i < data.length && data[i] !== 0x20; i++) {
+      const digit = data[i]! - 0x30;
+      if (digit < 0 || digit > 7 || i - position >= 7) unreadable(`tree ${objectId}: bad mode at ${position}`);
+      mode = mode * 8 + digit;
+    }
+    const nul = i === position || i >= data.length ? -1 : data.indexOf(0, i + 1);
+    if (nul < 0 || nul === i + 1 || nul + 21 > data.length) unreadable(`tree ${objectId}: malformed entry at ${position}`);
+    const name = data.toString('utf8', i + 1, nul);
+    if (name.includes('/')) unreadable(`tree ${objectId}: bad name`);
+    visit(canonicalMode(mode), name, data.toString('hex', nul + 1, nul + 21), nul + 1);
     position = nul + 21;
   }
-  return entries;
 }
 
 export function isTreeMode(mode: number): boolean {

@@ -23,6 +23,9 @@ const OBJ_OFS_DELTA = 6;
 const OBJ_REF_DELTA = 7;
 /** Entries up to this size are read by a guess at their compressed size, larger ones by the offsets' order. */
 const GUESS_MAX = 1024 * 1024;
+/** Small reads (entry headers, small objects) come from cached pages of the pack: neighbours share them. */
+const PAGE_BYTES = 64 * 1024;
+const PAGES_KEPT = 32;
 
 /** An entry's header: its own type (1-4, or a delta kind) and size, and where its zlib data starts. */
 export interface PackEntryHeader {
@@ -54,6 +57,7 @@ export class Pack {
   private readonly buckets = new Map<number, Bucket>();
   private readonly packSize: number;
   private sortedOffsets: Float64Array | undefined;
+  private readonly pages = new Map<number, Buffer>();
 
   constructor(readonly idxPath: string, readonly packPath: string) {
     this.idxFd = openSync(idxPath, 'r');
@@ -105,15 +109,18 @@ export class Pack {
     }
   }
 
-  /** The offset of the object in the pack, or undefined when the pack does not hold it. */
-  find(objectId: Buffer): number | undefined {
-    const first = objectId[0]!;
-    const bucket = this.bucket(first);
+  /** The offset of the object named by the 20 bytes at `at` of `name`, or undefined when the pack does not hold it. */
+  find(name: Buffer, at = 0): number | undefined {
+    const bucket = this.bucket(name[at]!);
+    const names = bucket.names;
+    // Names compared by their first four bytes as a number, then (rarely) the rest.
+    const key = name.readUInt32BE(at);
     let low = 0;
-    let high = bucket.names.length / NAME_BYTES;
+    let high = names.length / NAME_BYTES;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      const order = bucket.names.compare(objectId, 0, NAME_BYTES, middle * NAME_BYTES, (middle + 1) * NAME_BYTES);
+      const probe = names.readUInt32BE(middle * NAME_BYTES);
+      const order = probe !== key ? (probe < key ? -1 : 1) : names.compare(name, at + 4, at + NAME_BYTES, middle * NAME_BYTES + 4, (middle + 1) * NAME_BYTES);
       if (order === 0) return this.offsetValue(bucket.offsets.readUInt32BE(middle * 4));
       if (order < 0) low = middle + 1;
       else high = middle;
@@ -150,10 +157,33 @@ export class Pack {
     return Number(value);
   }
 
+  /** `length` bytes of the pack at `position` (fewer at its end), not to be modified: small reads share pages. */
+  private readPack(position: number, length: number): Buffer {
+    const first = Math.floor(position / PAGE_BYTES);
+    const last = Math.floor((position + length - 1) / PAGE_BYTES);
+    if (length > PAGE_BYTES || last - first > 1) return readAt(this.packFd, position, length);
+    const start = position - first * PAGE_BYTES;
+    const page = this.page(first);
+    if (first === last || page.length < PAGE_BYTES) return page.subarray(start, start + length);
+    return Buffer.concat([page.subarray(start), this.page(last)]).subarray(0, length);
+  }
+
+  private page(index: number): Buffer {
+    let page = this.pages.get(index);
+    if (page !== undefined) {
+      this.pages.delete(index);
+    } else {
+      page = readAt(this.packFd, index * PAGE_BYTES, PAGE_BYTES);
+      if (this.pages.size >= PAGES_KEPT) this.pages.delete(this.pages.keys().next().value as number);
+    }
+    this.pages.set(index, page);
+    return page;
+  }
+
   /** The header of the entry at `offset`. */
   entryHeader(offset: number): PackEntryHeader {
     if (offset < 12 || offset >= this.packSize - NAME_BYTES) unreadable(`${this.packPath}: entry offset ${offset} out of range`);
-    const bytes = readAt(this.packFd, offset, 32);
+    const bytes = this.readPack(offset, 32);
     let position = 0;
     const next = (): number => {
       if (position >= bytes.length) unreadable(`${this.packPath}: truncated entry header at ${offset}`);
@@ -197,7 +227,7 @@ export class Pack {
     // one by a guess: deflate rarely grows data by more than a few bytes per block, and a longer stream is read again.
     let length = header.size > GUESS_MAX ? this.entryEnd(header.offset) - header.dataOffset : Math.min(limit, header.size + (header.size >>> 8) + 64);
     for (;;) {
-      const data = inflateExact(readAt(this.packFd, header.dataOffset, length), header.size, `${this.packPath} at ${header.offset}`);
+      const data = inflateExact(this.readPack(header.dataOffset, length), header.size, `${this.packPath} at ${header.offset}`);
       if (data !== undefined) return data;
       if (length >= limit) unreadable(`${this.packPath}: entry at ${header.offset} runs past the end`);
       length = Math.min(limit, length * 2);
@@ -209,7 +239,7 @@ export class Pack {
     const limit = this.packSize - NAME_BYTES - header.dataOffset;
     let length = Math.min(limit, 256);
     for (;;) {
-      const data = inflatePrefix(readAt(this.packFd, header.dataOffset, length), `${this.packPath} at ${header.offset}`);
+      const data = inflatePrefix(this.readPack(header.dataOffset, length), `${this.packPath} at ${header.offset}`);
       if (data.length >= Math.min(want, header.size) || length >= limit) return data;
       length = Math.min(limit, length * 4);
     }

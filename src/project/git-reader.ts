@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 import { MissingObject, unreadable } from './git-format.js';
 import { readIndex, type GitIndex } from './git-index.js';
-import { isGitlinkMode, isSymlinkMode, isTreeMode, ObjectDatabase, parseCommit, parseTag, parseTree, type ParsedCommit } from './git-objects.js';
+import { forEachTreeEntry, isGitlinkMode, isSymlinkMode, isTreeMode, ObjectDatabase, parseCommit, parseTag, type ParsedCommit } from './git-objects.js';
 import { resolveHead } from './git-refs.js';
 import { readableLayout, type RepositoryLayout } from './git-repository.js';
 
@@ -69,17 +69,18 @@ export class GitReader {
     const commit = parseCommit(this.read(commitId, 'commit'), commitId);
     const entries = new Map<string, ListedEntry>();
     const walk = (treeId: string, prefix: string): void => {
-      for (const entry of parseTree(this.read(treeId, 'tree'), treeId)) {
-        const p = prefix + entry.name;
-        if (isTreeMode(entry.mode)) {
-          walk(entry.objectId, `${p}/`);
-          continue;
+      const tree = this.read(treeId, 'tree');
+      forEachTreeEntry(tree, treeId, (mode, name, objectId, idAt) => {
+        const p = prefix + name;
+        if (isTreeMode(mode)) {
+          walk(objectId, `${p}/`);
+          return;
         }
-        const type: ListedType = isGitlinkMode(entry.mode) ? 'submodule' : isSymlinkMode(entry.mode) ? 'symlink' : 'file';
-        const listed: ListedEntry = { mode: entry.mode, type, objectId: entry.objectId };
-        if (sizes) listed.size = type === 'submodule' ? 0 : this.objects.size(entry.objectId);
+        const type: ListedType = isGitlinkMode(mode) ? 'submodule' : isSymlinkMode(mode) ? 'symlink' : 'file';
+        const listed: ListedEntry = { mode, type, objectId };
+        if (sizes) listed.size = type === 'submodule' ? 0 : this.objects.size(objectId, tree, idAt);
         entries.set(p, listed);
-      }
+      });
     };
     walk(commit.tree, '');
     return entries;
