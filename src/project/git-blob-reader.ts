@@ -7,6 +7,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { PassThrough, type Readable } from 'node:stream';
 import { ConfigError } from '../errors.js';
+import { gitEnv } from './git.js';
 import { tryReader } from './git-reader.js';
 
 interface Request {
@@ -127,14 +128,14 @@ const readers = new Map<string, GitBlobReader>();
 
 /**
  * A stream of a committed blob: from the in-process reader, or (a repository it leaves to git, an object it does not
- * find) through the work tree's shared `git cat-file --batch`.
+ * find) through the work tree's shared `git cat-file --batch`, started with `env` (default: gitEnv(), made then).
  */
-export function openCommittedBlob(workTree: string, objectId: string, env: NodeJS.ProcessEnv): Readable {
+export function openCommittedBlob(workTree: string, objectId: string, env?: NodeJS.ProcessEnv): Readable {
   const stream = /^[0-9a-f]{40}$/.test(objectId) ? tryReader(workTree, (git) => git.openBlob(objectId)) : undefined;
   if (stream !== undefined) return stream;
   let reader = readers.get(workTree);
   if (!reader) {
-    reader = new GitBlobReader(workTree, env);
+    reader = new GitBlobReader(workTree, env ?? gitEnv());
     readers.set(workTree, reader);
   }
   return reader.open(objectId);

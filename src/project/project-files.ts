@@ -7,7 +7,6 @@ import { createReadStream, lstatSync, readdirSync, readFileSync, readlinkSync, t
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { allowanceKeyFor, GITERMINISM_NOTE, ProjectFileError, uncommittedFilesError } from './file-errors.js';
-import * as gitCli from './git.js';
 import { openCommittedBlob } from './git-blob-reader.js';
 import type { CommitEntry, CommitInfo } from './git.js';
 import type { GitState } from './git-state.js';
@@ -318,7 +317,7 @@ export class ProjectFilesImpl implements ProjectFiles {
     if (located.kind === 'dir') throw this.notAFile(p);
     if (located.source === 'fs') return createReadStream(this.abs(located.w));
     if (located.entry === undefined || this.git === undefined) throw this.notFoundInRepository(p);
-    return openCommittedBlob(this.git.workTree, located.entry.objectId, gitCli.gitEnv());
+    return openCommittedBlob(this.git.workTree, located.entry.objectId);
   }
 
   readLink(input: string, purpose: FilePurpose = 'files'): string {

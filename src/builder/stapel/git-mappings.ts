@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { BuildError } from '../../errors.js';
 import { compilePathMatcher, listCommitTree, openCommittedBlob, type SizedCommitEntry } from '../../project/index.js';
-import { gitEnv, readBlob } from '../../project/git.js';
+import { readBlob } from '../../project/git.js';
 import type { GitMapping } from '../../config/werf-config.js';
 import type { LayerEntry } from '../layer/types.js';
 
@@ -50,7 +50,7 @@ export class ProjectRepository {
   }
 
   openBlob(objectId: string) {
-    return openCommittedBlob(this.workTree, objectId, gitEnv());
+    return openCommittedBlob(this.workTree, objectId);
   }
 
   readBlob(objectId: string): Buffer {
