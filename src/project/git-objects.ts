@@ -13,7 +13,7 @@ import { closeSync, createReadStream, existsSync, openSync, readdirSync, readFil
 import path from 'node:path';
 import { PassThrough, pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { createInflate, inflateSync } from 'node:zlib';
-import { inflatePrefix, MissingObject, readAt, SHA1_HEX, unreadable, type GitObject, type ObjectInfo, type ObjectType } from './git-format.js';
+import { inflatePrefix, MissingObject, readAt, SHA1_HEX, STREAM_INFLATE_BYTES, STREAM_READ_BYTES, unreadable, type GitObject, type ObjectInfo, type ObjectType } from './git-format.js';
 import { applyDelta, deltaSizes, entryType, Pack, type PackEntryHeader } from './git-pack.js';
 
 /** Objects up to this size are read into memory to be streamed; larger undeltified ones are inflated as they go. */
@@ -138,7 +138,8 @@ export class ObjectDatabase {
       const { info, headerLength } = looseHeader(location.file, objectId);
       if (info.type !== 'blob') unreadable(`${objectId} is a ${info.type}, not a blob`);
       if (info.size <= STREAM_IN_MEMORY_MAX) return streamOf(readLoose(location.file, objectId).data);
-      return pipeline(createReadStream(location.file), createInflate(), new ExactBytes(info.size, headerLength, objectId), ignore);
+      const source = createReadStream(location.file, { highWaterMark: STREAM_READ_BYTES });
+      return pipeline(source, createInflate({ chunkSize: STREAM_INFLATE_BYTES }), new ExactBytes(info.size, headerLength, objectId), ignore);
     }
     const header = location.pack.entryHeader(location.offset);
     const type = entryType(header.kind);

@@ -12,7 +12,7 @@
 import { closeSync, createReadStream, fstatSync, openSync } from 'node:fs';
 import { pipeline, type Readable } from 'node:stream';
 import { createInflate } from 'node:zlib';
-import { inflateExact, inflatePrefix, PACK_OBJECT_TYPES, readAt, unreadable, type ObjectType } from './git-format.js';
+import { inflateExact, inflatePrefix, PACK_OBJECT_TYPES, readAt, STREAM_INFLATE_BYTES, STREAM_READ_BYTES, unreadable, type ObjectType } from './git-format.js';
 
 const IDX_MAGIC = 0xff744f63; // "\377tOc"
 const IDX_HEADER = 8;
@@ -251,12 +251,12 @@ export class Pack {
    */
   openEntryStream(header: PackEntryHeader): Readable {
     const end = this.entryEnd(header.offset);
-    const inflate = createInflate();
+    const inflate = createInflate({ chunkSize: STREAM_INFLATE_BYTES });
     if (end <= header.dataOffset) {
       process.nextTick(() => inflate.destroy(new Error(`${this.packPath}: empty entry at ${header.offset}`)));
       return inflate;
     }
-    const source = createReadStream('', { fd: this.packFd, autoClose: false, start: header.dataOffset, end: end - 1 });
+    const source = createReadStream('', { fd: this.packFd, autoClose: false, start: header.dataOffset, end: end - 1, highWaterMark: STREAM_READ_BYTES });
     return pipeline(source, inflate, () => {});
   }
 
