@@ -5,7 +5,7 @@
 // manifest and config of each image's last stage. The goal (issue 16): under 0.5 s beyond start-up for 10 images.
 // See bench/README.md ("bench/cached-build").
 //
-//   npm run build && node --import tsx bench/cached-build.ts [-- --rounds 5 --images 10 --files 30]
+//   npm run bench:cached-build [-- --rounds 5 --images 10 --files 30]
 //
 // Needs docker-registry, skopeo and git (Debian packages; test/setup/install-deps.sh installs them) and dist/.
 import { spawnSync } from 'node:child_process';

@@ -1,4 +1,4 @@
-// The benches still run: bench/export and bench/build-run on tiny inputs, one round each, so that a change that
+// The benches still run: bench/export, bench/build-run and bench/cached-build on tiny inputs, one round each, so that a change that
 // breaks a bench fails CI. The figures of a smoke run mean nothing (tests never assert on time); full runs are
 // `npm run bench:*` (bench/README.md).
 import { execFile } from 'node:child_process';
@@ -26,4 +26,9 @@ describe('bench smoke runs', () => {
     expect(out).toMatch(/check: both images hold the same files/);
     expect(out).toMatch(/cold build \+ push/);
   }, 300_000);
+
+  it('bench/cached-build rebuilds a many-image project with every stage cached', async () => {
+    const out = await bench('bench/cached-build.ts', ['--rounds', '1', '--images', '3', '--files', '3', '--no-json']);
+    expect(out).toMatch(/slipway build, every stage cached +\d+\.\d{3}/);
+  }, 120_000);
 });
