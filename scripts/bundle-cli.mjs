@@ -10,6 +10,21 @@ import { build } from 'esbuild';
 
 const BUNDLE = 'dist/bin/slipway.cjs';
 
+// commander loads node:child_process (and with it net and stream, ~7 ms) when the CLI starts, for executable
+// subcommands Slipway does not have. Give it a stand-in that loads the module only if it is ever used.
+const lazyChildProcessForCommander = {
+  name: 'lazy-child-process-for-commander',
+  setup(build) {
+    build.onResolve({ filter: /^node:child_process$/ }, (args) => (
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'lazy-child-process', namespace: 'slipway' } : undefined
+    ));
+    build.onLoad({ filter: /.*/, namespace: 'slipway' }, () => ({
+      contents: "module.exports = new Proxy({}, { get: (_, name) => require('node:child_process')[name] });",
+      loader: 'js',
+    }));
+  },
+};
+
 await rm('dist/bin', { recursive: true, force: true });
 await build({
   entryPoints: ['dist/cli/main.js'],
@@ -25,6 +40,7 @@ await build({
   minifyWhitespace: true,
   // Licence comments of dependencies go to dist/bin/slipway.cjs.LEGAL.txt.
   legalComments: 'external',
+  plugins: [lazyChildProcessForCommander],
   logLevel: 'warning',
 });
 // The launcher compiles the bundle inside a function wrapper, where a `#!` line is a syntax error.

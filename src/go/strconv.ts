@@ -10,7 +10,8 @@
 // written `\ufffd`: the replacement character its UTF-8 encoding becomes, escaped so that it stays visible.
 // Leaf module: imports nothing from the rest of src.
 
-const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
+// Made on first use: V8 builds the Unicode property classes when the literal is evaluated (~3 ms at start-up).
+let printable: RegExp | undefined;
 
 /** Go's strconv.IsPrint (= unicode.IsPrint): letters, marks, numbers, punctuation, symbols and the ASCII space. */
 export function isPrint(cp: number): boolean {
@@ -19,7 +20,8 @@ export function isPrint(cp: number): boolean {
   if (cp < 0x7f) return true;
   if (cp >= 0xd800 && cp <= 0xdfff) return false;
   if (cp > 0x10ffff || cp < 0) return false;
-  return PRINTABLE.test(String.fromCodePoint(cp));
+  printable ??= /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
+  return printable.test(String.fromCodePoint(cp));
 }
 
 function hex(n: number, width: number): string {

@@ -3,7 +3,7 @@
 // gets one `destination@digest` line per tag written, as export prints them; the summary goes to the log.
 
 import { NotFoundError, UsageError } from '../../errors.js';
-import { TAG_PATTERN } from '../../oci/index.js';
+import { TAG_PATTERN } from '../../oci/reference.js'; // not the oci index: version and --help need no crypto
 import { defineCommand } from '../command.js';
 import { checkOutputFile, writeOutputFile } from '../output-file.js';
 import { formatBytes } from '../progress.js';
