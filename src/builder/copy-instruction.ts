@@ -11,9 +11,9 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BuildError } from '../errors.js';
 import type { Descriptor } from '../oci/index.js';
-import { proxyDispatcher, type ProxySettings } from '../registry/proxy.js';
+import { HttpTransport, drain } from '../registry/http.js';
+import type { ProxySettings } from '../registry/proxy.js';
 import { redactUrl } from '../registry/redact.js';
-import { fetch } from 'undici';
 import type { ImageStore } from '../store/image-store.js';
 import { baseIdentity } from './base-image.js';
 import type { InstructionEnvironment, PreparedLayer, StageState } from './build-state.js';
@@ -346,10 +346,18 @@ function isUrl(path: string): boolean {
   return /^https?:\/\//.test(path);
 }
 
-/** Download to a temp file, hashing on the way; the URL is not logged with credentials. */
+/** How long an ADD download may stay silent (connecting, awaiting the answer, mid-body): fetch()'s 300 s, as before. */
+const DOWNLOAD_TIMEOUT_MS = 300_000;
+
+/**
+ * Download to a temp file, hashing on the way; the URL is not logged with credentials. Through the registry
+ * client's transport (registry/http.ts): redirects followed (Authorization dropped across hosts), behind a proxy
+ * as curl would be (http_proxy/https_proxy/no_proxy of the environment, registry/proxy.ts), and one HTTP stack
+ * in the program.
+ */
 async function downloadTo(url: string, tmpDir: string, proxy: ProxySettings, where: string): Promise<{ path: string; digest: string; size: number }> {
-  // fetch() refuses a URL with userinfo (and its message quotes the URL, password included): the
-  // credentials go in a Basic Authorization header, as Docker sends them, and never into a message.
+  // The credentials of a URL with userinfo go in a Basic Authorization header, as Docker sends them, and never
+  // into a message.
   const parsed = new URL(url);
   const headers: Record<string, string> = {};
   if (parsed.username !== '' || parsed.password !== '') {
@@ -359,27 +367,41 @@ async function downloadTo(url: string, tmpDir: string, proxy: ProxySettings, whe
     parsed.password = '';
   }
   const scrub = (text: string): string => text.split(url).join(redactUrl(url)).split(parsed.href).join(redactUrl(url));
-  // Behind a proxy as curl would be: http_proxy/https_proxy/no_proxy of the environment (registry/proxy.ts).
-  const dispatcher = proxyDispatcher(parsed, proxy);
-  const response = await fetch(parsed, { redirect: 'follow', headers, ...(dispatcher ? { dispatcher } : {}) }).catch((error: unknown) => {
-    throw new BuildError(`${where}: ADD ${redactUrl(url)}: ${scrub((error as Error).message)}`);
-  });
-  if (!response.ok || response.body === null) {
-    throw new BuildError(`${where}: ADD ${redactUrl(url)}: the server answered ${response.status}`);
+  const http = new HttpTransport({ proxy, timeoutMs: DOWNLOAD_TIMEOUT_MS });
+  try {
+    const response = await http.send({ method: 'GET', url: parsed, headers }).catch((error: unknown) => {
+      throw new BuildError(`${where}: ADD ${redactUrl(url)}: ${scrub(describeFailure(error))}`);
+    });
+    if (response.status < 200 || response.status > 299) {
+      await drain(response.body);
+      throw new BuildError(`${where}: ADD ${redactUrl(url)}: the server answered ${response.status}`);
+    }
+    await mkdir(tmpDir, { recursive: true });
+    const path = join(tmpDir, `add-${randomUUID()}`);
+    const hash = createHash('sha256');
+    let size = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        size += chunk.length;
+        hash.update(chunk);
+        callback(null, chunk);
+      },
+    });
+    await pipeline(response.body, counter, createWriteStream(path)).catch(async (error: unknown) => {
+      await rm(path, { force: true });
+      throw new BuildError(`${where}: ADD ${redactUrl(url)}: ${scrub(describeFailure(error))}`);
+    });
+    return { path, digest: `sha256:${hash.digest('hex')}`, size };
+  } finally {
+    await http.close();
   }
-  await mkdir(tmpDir, { recursive: true });
-  const path = join(tmpDir, `add-${randomUUID()}`);
-  const hash = createHash('sha256');
-  let size = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      size += chunk.length;
-      hash.update(chunk);
-      callback(null, chunk);
-    },
-  });
-  await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), counter, createWriteStream(path));
-  return { path, digest: `sha256:${hash.digest('hex')}`, size };
+}
+
+/** An error's message, with its code when the message does not say it (`connect ECONNREFUSED ...` does). */
+function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  return code !== undefined && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
 }
 
 async function hashStream(open: () => NodeJS.ReadableStream): Promise<{ digest: string; size: number }> {

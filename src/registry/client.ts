@@ -14,7 +14,7 @@ import { Authenticator } from './auth/authenticator.js';
 import { parseWwwAuthenticate, type Challenge } from './auth/challenge.js';
 import { dockerConfigCredentials, type CredentialStore } from './auth/credentials.js';
 import {
-  DEFAULT_REGISTRY_TIMEOUT_MS, HttpTransport, errorFromResponse, header, headerValues, isRetryableNetworkError, isRetryableStatus, isTimeoutError, isTlsError,
+  DEFAULT_REGISTRY_TIMEOUT_MS, HttpTransport, drain, errorFromResponse, header, headerValues, isRetryableNetworkError, isRetryableStatus, isTimeoutError, isTlsError,
   readBody, retryDelayMs, type HttpOptions, type HttpResponse, type RequestBody,
 } from './http.js';
 import { describeProxy, proxyFor } from './proxy.js';
@@ -133,7 +133,7 @@ export class RegistryClient {
     const what = `login to ${registry}`;
     const res = await this.send({ repo: { registry }, method: 'GET', target: '/v2/', scopes: [], what, retry: true });
     if (res.status === 200) {
-      await res.body.dump();
+      await drain(res.body);
       return;
     }
     throw await errorFromResponse(res, 'GET', what, registry);
@@ -167,7 +167,7 @@ export class RegistryClient {
       headers: { accept: ACCEPT }, what,
     });
     if (res.status === 404) {
-      await res.body.dump();
+      await drain(res.body);
       throw new NotFoundError(`${what} not found`, { hint: 'check the repository, tag or digest' });
     }
     if (res.status !== 200) throw await errorFromResponse(res, 'GET', what, repo.registry);
@@ -200,7 +200,7 @@ export class RegistryClient {
       this.debug(`${what}: MANIFEST_BLOB_UNKNOWN, retry ${attempt + 1} of ${this.retries}`);
       await sleep(retryDelayMs(attempt, this.baseDelay, undefined, this.maxDelay));
     }
-    await res.body.dump();
+    await drain(res.body);
     const stored = header(res.headers, 'docker-content-digest');
     if (stored !== undefined && stored !== doc.digest) {
       throw new IntegrityError(`${what}: the registry stored ${stored}, but the bytes sent hash to ${doc.digest}`);
@@ -214,11 +214,11 @@ export class RegistryClient {
       repo, method: 'DELETE', target: `/v2/${repo.repository}/manifests/${digest}`, scopes: [deleteScope(repo)], what,
     });
     if (res.status === 404) {
-      await res.body.dump();
+      await drain(res.body);
       throw new NotFoundError(`${what} not found`);
     }
     if (res.status !== 202 && res.status !== 200 && res.status !== 204) throw await errorFromResponse(res, 'DELETE', what, repo.registry);
-    await res.body.dump();
+    await drain(res.body);
   }
 
   /** Every tag of a repository, following `Link` pagination; a repository that does not exist has none. */
@@ -229,7 +229,7 @@ export class RegistryClient {
       const what = `tag list of ${repo.registry}/${repo.repository}`;
       const res: HttpResponse = await this.send({ repo, method: 'GET', target, scopes: [pullScope(repo)], what });
       if (res.status === 404) {
-        await res.body.dump();
+        await drain(res.body);
         return tags;
       }
       if (res.status !== 200) throw await errorFromResponse(res, 'GET', what, repo.registry);
@@ -247,7 +247,7 @@ export class RegistryClient {
   async headBlob(repo: Repository, digest: string): Promise<number | undefined> {
     const what = `blob ${name(repo, digest)}`;
     const res = await this.send({ repo, method: 'HEAD', target: `/v2/${repo.repository}/blobs/${digest}`, scopes: [pullScope(repo)], what });
-    await res.body.dump();
+    await drain(res.body);
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw await errorFromResponse(res, 'HEAD', what, repo.registry);
     return Number(header(res.headers, 'content-length'));
@@ -265,7 +265,7 @@ export class RegistryClient {
     });
     const first = await request(0);
     if (first.status === 404) {
-      await first.body.dump();
+      await drain(first.body);
       throw new NotFoundError(`${what} not found`);
     }
     if (first.status !== 200) throw await errorFromResponse(first, 'GET', what, repo.registry);
@@ -358,7 +358,7 @@ export class RegistryClient {
       repo, method: 'POST', target: `/v2/${repo.repository}/blobs/uploads/?${query.toString()}`,
       scopes: [pushScope(repo), pullScope(from)], what,
     });
-    await res.body.dump();
+    await drain(res.body);
     if (res.status === 201) return true;
     if (res.status === 202) return sessionFrom(res, what);
     throw await errorFromResponse(res, 'POST', what, repo.registry);
@@ -368,7 +368,7 @@ export class RegistryClient {
     const what = `upload to ${repo.registry}/${repo.repository}`;
     const res = await this.send({ repo, method: 'POST', target: `/v2/${repo.repository}/blobs/uploads/`, scopes: [pushScope(repo)], what });
     if (res.status !== 202) throw await errorFromResponse(res, 'POST', what, repo.registry);
-    await res.body.dump();
+    await drain(res.body);
     return sessionFrom(res, what);
   }
 
@@ -412,7 +412,7 @@ export class RegistryClient {
             if (res.status !== 202 && res.status !== 201 && res.status !== 204) {
               throw await errorFromResponse(res, 'PATCH', `upload of ${digest}`, repo.registry);
             }
-            await res.body.dump();
+            await drain(res.body);
             location = resolveLocation(res, location);
             const confirmed = rangeEnd(header(res.headers, 'range')) ?? end;
             ({ chunk, offset } = advance(chunk, offset, confirmed));
@@ -440,7 +440,7 @@ export class RegistryClient {
     const what = 'upload status';
     const res = await this.send({ repo, method: 'GET', target: location, scopes: [pushScope(repo)], what });
     if (res.status !== 204 && res.status !== 200) throw await errorFromResponse(res, 'GET', what, repo.registry);
-    await res.body.dump();
+    await drain(res.body);
     return { location: resolveLocation(res, location), received: rangeEnd(header(res.headers, 'range')) ?? 0 };
   }
 
@@ -448,7 +448,7 @@ export class RegistryClient {
     if (res.status !== 201 && res.status !== 204 && res.status !== 200) {
       throw await errorFromResponse(res, 'PUT', `upload of ${descriptor.digest} to ${repo.registry}/${repo.repository}`, repo.registry);
     }
-    await res.body.dump();
+    await drain(res.body);
     const stored = header(res.headers, 'docker-content-digest');
     if (stored !== undefined && stored !== descriptor.digest) {
       throw new IntegrityError(`upload of ${descriptor.digest}: the registry stored ${stored} instead`);
@@ -484,7 +484,7 @@ export class RegistryClient {
       const base = new URL(`${scheme}://${registry}`);
       try {
         const res = await this.withRetries(`ping of ${registry}`, () => this.http.send({ method: 'GET', url: new URL('/v2/', base) }));
-        await res.body.dump();
+        await drain(res.body);
         if (res.status === 200 || res.status === 401) {
           const challenges = headerValues(res.headers, 'www-authenticate').flatMap(parseWwwAuthenticate);
           this.debug(`${registry}: ${scheme}, auth ${challenges.map((c) => c.scheme).join(',') || 'none'}`);
@@ -529,7 +529,7 @@ export class RegistryClient {
         if (res.status === 401 && !authRetried) {
           authRetried = true;
           const challenges = headerValues(res.headers, 'www-authenticate').flatMap(parseWwwAuthenticate);
-          await res.body.dump();
+          await drain(res.body);
           if (challenges.length > 0) endpoint.challenges = challenges;
           this.auth.invalidate(registry);
           this.debug(`${op.what}: 401, refreshing credentials`);
@@ -563,7 +563,7 @@ export class RegistryClient {
       }
       if (!retry || !isRetryableStatus(res.status) || n >= this.retries) return res;
       const retryAfter = header(res.headers, 'retry-after');
-      await res.body.dump();
+      await drain(res.body);
       this.debug(`${what}: ${res.status}; retry ${n + 1} of ${this.retries}`);
       await sleep(retryDelayMs(n, this.baseDelay, retryAfter, this.maxDelay));
     }

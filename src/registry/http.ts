@@ -1,12 +1,18 @@
-// The HTTP layer under the registry client: one undici Agent (a connection pool per
-// origin), redirects that never carry Authorization to another host, retry decisions,
-// and the conversion of failed responses into RegistryError.
+// The HTTP layer under the registry client: requests over node:http's pooled connections (connections.ts),
+// `--registry-timeout` on each of them, redirects that never carry Authorization to another host, retry
+// decisions, and the conversion of failed responses into RegistryError. Bodies stream both ways as node Readables:
+// a blob is never held whole.
 
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { RegistryError, type RegistryErrorDetail } from '../errors.js';
+import { ConnectionPools, type Route } from './connections.js';
+import { closedError, timeoutError } from './network-errors.js';
 import { proxyFor, type ProxySettings } from './proxy.js';
 import { redactUrl } from './redact.js';
+
+export { isRetryableNetworkError, isTimeoutError, isTlsError } from './network-errors.js';
 
 export interface HttpOptions {
   /** Skip TLS certificate verification (`--skip-tls-verify-registry`). */
@@ -15,8 +21,9 @@ export interface HttpOptions {
   connectionsPerHost?: number;
   userAgent?: string;
   /**
-   * How long to wait for a connection, for the response headers, and between two pieces of a body, each
-   * (`--registry-timeout`). A registry that stops answering fails the request after this long.
+   * How long a connection may stay silent, each: while it is opened, while the response head is awaited, and
+   * between two pieces of a body being read (`--registry-timeout`). A registry that stops answering fails the
+   * request after this long; a body its reader has not asked for yet does not count.
    */
   timeoutMs?: number;
   /** HTTP(S) proxies (see proxy.ts); direct connections when absent. */
@@ -37,10 +44,17 @@ export interface HttpRequest {
   followRedirects?: boolean;
 }
 
+/** Response headers, names in lower case; a repeated header (WWW-Authenticate) has every value. */
+export type ResponseHeaders = Record<string, string | string[] | undefined>;
+
 export interface HttpResponse {
   status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Dispatcher.ResponseData['body'];
+  headers: ResponseHeaders;
+  /**
+   * The body (node:http's IncomingMessage). Read it to its end, drain() it or destroy it: until then its
+   * connection serves no other request.
+   */
+  body: Readable;
   /** The URL that answered, after redirects. */
   url: URL;
 }
@@ -48,35 +62,21 @@ export interface HttpResponse {
 const MAX_REDIRECTS = 5;
 
 export class HttpTransport {
-  private readonly direct: Agent;
-  private readonly proxies = new Map<string, ProxyAgent>();
+  private readonly pools: ConnectionPools;
   private readonly userAgent: string;
-  private readonly dispatcherOptions: Agent.Options;
+  private readonly timeoutMs: number;
+  /** How to abort each exchange in flight, for close(). */
+  private readonly inFlight = new Set<(error: Error) => void>();
+  private closed = false;
 
   constructor(private readonly options: HttpOptions = {}) {
     this.userAgent = options.userAgent ?? 'slipway';
-    const timeout = options.timeoutMs ?? DEFAULT_REGISTRY_TIMEOUT_MS;
-    this.dispatcherOptions = {
-      connections: options.connectionsPerHost ?? 16,
-      headersTimeout: timeout,
-      bodyTimeout: timeout,
-      // Node's default CA store already includes NODE_EXTRA_CA_CERTS.
-      connect: { rejectUnauthorized: !options.skipTlsVerify, timeout },
-    };
-    this.direct = new Agent(this.dispatcherOptions);
-  }
-
-  /** The connection pool for `url`: direct, or through the proxy the environment names for it. */
-  private dispatcherFor(url: URL): Dispatcher {
-    const proxy = this.options.proxy === undefined ? undefined : proxyFor(url, this.options.proxy);
-    if (proxy === undefined) return this.direct;
-    let agent = this.proxies.get(proxy);
-    if (agent === undefined) {
-      const tls = { rejectUnauthorized: !this.options.skipTlsVerify, timeout: this.dispatcherOptions.headersTimeout ?? DEFAULT_REGISTRY_TIMEOUT_MS };
-      agent = new ProxyAgent({ ...this.dispatcherOptions, uri: proxy, requestTls: tls, proxyTls: tls });
-      this.proxies.set(proxy, agent);
-    }
-    return agent;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_REGISTRY_TIMEOUT_MS;
+    this.pools = new ConnectionPools({
+      connectionsPerHost: options.connectionsPerHost ?? 16,
+      skipTlsVerify: options.skipTlsVerify ?? false,
+      timeoutMs: this.timeoutMs,
+    });
   }
 
   async send(req: HttpRequest): Promise<HttpResponse> {
@@ -84,17 +84,13 @@ export class HttpTransport {
     let headers: Record<string, string> = { 'user-agent': this.userAgent, ...req.headers };
     const follow = req.followRedirects ?? (req.method === 'GET' || req.method === 'HEAD');
     for (let hop = 0; ; hop++) {
-      const res = await request(url, {
-        dispatcher: this.dispatcherFor(url),
-        method: req.method as Dispatcher.HttpMethod,
-        headers,
-        body: req.body,
-      });
-      const location = header(res.headers, 'location');
-      if (!follow || !isRedirect(res.statusCode) || location === undefined || hop >= MAX_REDIRECTS) {
-        return { status: res.statusCode, headers: res.headers, body: res.body, url };
-      }
-      await res.body.dump();
+      if (this.closed) throw closedError();
+      const proxy = this.options.proxy === undefined ? undefined : proxyFor(url, this.options.proxy);
+      const res = await exchange(this.pools.route(url, proxy), req.method, headers, req.body, this.timeoutMs, this.inFlight);
+      const response: HttpResponse = { status: res.statusCode ?? 0, headers: headersOf(res), body: res, url };
+      const location = header(response.headers, 'location');
+      if (!follow || !isRedirect(response.status) || location === undefined || hop >= MAX_REDIRECTS) return response;
+      await drain(res);
       const next = new URL(location, url);
       // Blob storage behind a redirect (S3, a CDN) must never see the registry's credentials.
       if (next.host !== url.host) headers = withoutAuthorization(headers);
@@ -102,8 +98,133 @@ export class HttpTransport {
     }
   }
 
+  /**
+   * End every connection, idle or busy, and fail what is in flight: the process can exit at once instead of
+   * waiting for keep-alive connections or a request nobody awaits any more. Sends after this fail.
+   */
   async close(): Promise<void> {
-    await Promise.all([this.direct.close(), ...[...this.proxies.values()].map((p) => p.close())]);
+    this.closed = true;
+    for (const abort of [...this.inFlight]) abort(closedError());
+    this.pools.destroy();
+  }
+}
+
+/**
+ * Send one request and wait for its response head. The connection's idle timer (`timeoutMs`) runs from the start:
+ * it fails a connection that does not open, a server that does not answer, and a body that stops coming while its
+ * reader waits for it. A request body that fails or is destroyed before its end aborts the request.
+ */
+function exchange(
+  route: Route, method: string, headers: Record<string, string>, body: RequestBody | undefined, timeoutMs: number,
+  inFlight: Set<(error: Error) => void>,
+): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = route.request({
+      agent: route.agent,
+      host: route.host,
+      port: route.port,
+      path: route.path,
+      method,
+      headers: { ...headers, ...route.headers },
+      ...(route.servername !== undefined ? { servername: route.servername } : {}),
+    });
+    let response: IncomingMessage | undefined;
+    const abort = (error: Error): void => {
+      reject(error);
+      if (response === undefined) req.destroy(error);
+      else if (!response.destroyed) response.destroy(error);
+    };
+    inFlight.add(abort);
+    req.once('close', () => inFlight.delete(abort));
+    // After the head, a failure reaches the reader through the body; before it, it rejects.
+    req.on('error', (error) => {
+      if (response === undefined) reject(error);
+    });
+    req.once('response', (res: IncomingMessage) => {
+      response = res;
+      // Read by node:http when the response ends: a connection that is not to be reused is closed then.
+      if (route.reusableAfter?.(res) === false) req.shouldKeepAlive = false;
+      resolve(res);
+    });
+    req.once('socket', (socket: Socket) => watchIdle(req, socket, timeoutMs, () => response, abort));
+    writeBody(req, body, () => response, abort);
+  });
+}
+
+/** `--registry-timeout` on the connection of `req`, until the exchange ends and the connection is free again. */
+function watchIdle(req: ClientRequest, socket: Socket, timeoutMs: number, response: () => IncomingMessage | undefined, abort: (error: Error) => void): void {
+  const rearm = (): void => {
+    socket.setTimeout(timeoutMs);
+  };
+  const onTimeout = (): void => {
+    const res = response();
+    // A complete response has nothing more to wait for; a body its reader does not read yet (the socket is paused
+    // by backpressure) is no stalled server: look again once the reader resumes it.
+    if (res?.complete) return;
+    if (res !== undefined && socket.isPaused()) {
+      socket.once('resume', rearm);
+      return;
+    }
+    abort(timeoutError(res !== undefined ? 'body' : socket.connecting ? 'connect' : 'headers', timeoutMs));
+  };
+  socket.setTimeout(timeoutMs);
+  socket.on('timeout', onTimeout);
+  req.once('close', () => {
+    socket.off('timeout', onTimeout);
+    socket.off('resume', rearm);
+    socket.setTimeout(0);
+  });
+}
+
+function writeBody(req: ClientRequest, body: RequestBody | undefined, response: () => IncomingMessage | undefined, abort: (error: Error) => void): void {
+  if (body === undefined) {
+    req.end();
+    return;
+  }
+  if (!(body instanceof Readable)) {
+    req.end(body);
+    return;
+  }
+  // A source that fails or is destroyed before its end must not leave a request half sent on a pooled connection.
+  // Before the answer, that fails the request. After it (a server that answered early, say 401, and the caller
+  // released the source), the answer is still read; then the connection goes, since it carries a cut request.
+  const cut = (error: Error): void => {
+    const res = response();
+    if (res === undefined) abort(error);
+    else if (res.closed) req.destroy();
+    else res.once('close', () => req.destroy());
+  };
+  body.once('error', cut);
+  body.once('close', () => {
+    if (!body.readableEnded) cut(Object.assign(new Error('the request body ended early'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+  });
+  body.pipe(req);
+}
+
+/** The headers as one record: a header that came once is a string, a repeated one an array of its values. */
+function headersOf(res: IncomingMessage): ResponseHeaders {
+  const out: ResponseHeaders = {};
+  for (const [name, values] of Object.entries(res.headersDistinct)) {
+    if (values !== undefined) out[name] = values.length === 1 ? values[0] : values;
+  }
+  return out;
+}
+
+/**
+ * Read and discard what is left of a body, so that its connection can serve another request; a long one (more than
+ * `limit` bytes) is cut instead, closing its connection, which costs less than reading it. Never throws: a body that
+ * breaks has nothing left to read.
+ */
+export async function drain(body: Readable, limit = 256 * 1024): Promise<void> {
+  if (body.readableEnded || body.destroyed) return;
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      size += (chunk as Buffer).length;
+      if (size > limit) break;
+    }
+  } catch {
+    // Nothing to do: the connection is gone with the body.
   }
 }
 
@@ -118,13 +239,13 @@ function withoutAuthorization(headers: Record<string, string>): Record<string, s
 }
 
 /** One header's value as a string (the first when repeated). */
-export function header(headers: HttpResponse['headers'], name: string): string | undefined {
+export function header(headers: ResponseHeaders, name: string): string | undefined {
   const value = headers[name.toLowerCase()];
   return Array.isArray(value) ? value[0] : value;
 }
 
 /** Every value of a repeatable header such as WWW-Authenticate. */
-export function headerValues(headers: HttpResponse['headers'], name: string): string[] {
+export function headerValues(headers: ResponseHeaders, name: string): string[] {
   const value = headers[name.toLowerCase()];
   if (value === undefined) return [];
   return Array.isArray(value) ? value : [value];
@@ -132,42 +253,6 @@ export function headerValues(headers: HttpResponse['headers'], name: string): st
 
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
-}
-
-/** The registry did not connect, answer or go on sending within the timeout. */
-const TIMEOUT_CODES: ReadonlySet<string> = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-
-// A connection that broke or a network that hiccuped is worth another try. A refused connection and a host name
-// that does not resolve are not: nothing listens there or the name is wrong, and retrying only delays the error.
-const RETRYABLE_CODES: ReadonlySet<string> = new Set([
-  'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ENETUNREACH', 'EHOSTUNREACH',
-  'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ERR_STREAM_PREMATURE_CLOSE', ...TIMEOUT_CODES,
-]);
-
-function errorCode(error: unknown, codes: ReadonlySet<string>): string | undefined {
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== undefined && codes.has(code)) return code;
-  }
-  return undefined;
-}
-
-/** A network-level failure worth another try (not a TLS verification failure, a refusal or a name that does not resolve). */
-export function isRetryableNetworkError(error: unknown): boolean {
-  return errorCode(error, RETRYABLE_CODES) !== undefined;
-}
-
-/** The registry did not connect, answer or go on sending within `--registry-timeout`. */
-export function isTimeoutError(error: unknown): boolean {
-  return errorCode(error, TIMEOUT_CODES) !== undefined;
-}
-
-export function isTlsError(error: unknown): boolean {
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    const code = (e as NodeJS.ErrnoException).code ?? '';
-    if (/CERT|SELF_SIGNED|TLS|SSL|ERR_SSL/.test(code) || /wrong version number|packet length too long/i.test(e.message)) return true;
-  }
-  return false;
 }
 
 /** Delay before retry `attempt` (0-based): Retry-After when the server gave one, else exponential backoff with jitter. */
@@ -214,7 +299,7 @@ export async function errorFromResponse(res: HttpResponse, method: string, what:
       // Not a distribution error document; keep a snippet of the text instead.
     }
   } else {
-    await res.body.dump();
+    await drain(res.body);
   }
   const summary = details.length > 0
     ? details.map((d) => (d.message ? `${d.code}: ${d.message}` : d.code)).join('; ')

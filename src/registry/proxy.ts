@@ -4,10 +4,10 @@
 //     wins when both are set), `all_proxy` for either when the specific one is unset;
 //   - `no_proxy` (or `NO_PROXY`): a comma-separated list of host names, domains (`example.org` and `.example.org`
 //     both match the domain and its subdomains), IP addresses, IPv4 CIDR ranges, or `*` for everything (and, as
-//     Go and undici also accept, `host:port` for one port). Nothing else is special: loopback addresses go
-//     through the proxy unless no_proxy names them, as in curl.
-
-import { ProxyAgent, type Dispatcher } from 'undici';
+//     Go also accepts, `host:port` for one port). Nothing else is special: loopback addresses go through the
+//     proxy unless no_proxy names them, as in curl.
+// How a request travels through the proxy once chosen is connections.ts's and tunnel.ts's business; this module
+// only decides, and is free of node:http so that its importers stay cheap to load.
 
 export interface ProxySettings {
   http?: string;
@@ -89,16 +89,9 @@ export function describeProxy(proxy: string): string {
   }
 }
 
-const agents = new Map<string, ProxyAgent>();
-
-/** A dispatcher through the proxy `settings` name for `url` (shared per proxy), or undefined to connect directly. */
-export function proxyDispatcher(url: URL, settings: ProxySettings): Dispatcher | undefined {
-  const proxy = proxyFor(url, settings);
-  if (proxy === undefined) return undefined;
-  let agent = agents.get(proxy);
-  if (agent === undefined) {
-    agent = new ProxyAgent({ uri: proxy });
-    agents.set(proxy, agent);
-  }
-  return agent;
+/** The Proxy-Authorization header for the user:password of a proxy URL (Basic, as curl sends it), if it has any. */
+export function proxyAuthorization(proxy: URL): string | undefined {
+  if (proxy.username === '' && proxy.password === '') return undefined;
+  const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+  return `Basic ${Buffer.from(credentials).toString('base64')}`;
 }

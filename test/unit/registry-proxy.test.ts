@@ -40,11 +40,11 @@ describe('proxy settings', () => {
 describe('retry decisions', () => {
   const withCode = (code: string): Error => Object.assign(new Error(code), { code });
   it('retries broken connections and timeouts, not refusals or names that do not resolve', () => {
-    for (const code of ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']) {
+    for (const code of ['ECONNRESET', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'SLIPWAY_HEADERS_TIMEOUT', 'SLIPWAY_BODY_TIMEOUT', 'SLIPWAY_CONNECT_TIMEOUT']) {
       expect(isRetryableNetworkError(new Error('wrapped', { cause: withCode(code) })), code).toBe(true);
     }
     for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'CERT_HAS_EXPIRED']) expect(isRetryableNetworkError(withCode(code)), code).toBe(false);
-    expect(isTimeoutError(withCode('UND_ERR_HEADERS_TIMEOUT'))).toBe(true);
+    expect(isTimeoutError(withCode('SLIPWAY_HEADERS_TIMEOUT'))).toBe(true);
     expect(isTimeoutError(withCode('ECONNRESET'))).toBe(false);
   });
 });
