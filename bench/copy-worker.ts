@@ -13,7 +13,6 @@
 // timed and listed in `trace` (start and end in ms since process start).
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
 
 export interface TraceEvent {
   store: 'src' | 'dst';
@@ -41,8 +40,6 @@ export interface WorkerReport {
 }
 
 const startMs = performance.now();
-// As src/cli/main.ts does: undici's WebAssembly parser on V8's baseline tier, so exit is not held up.
-setFlagsFromString('--liftoff-only');
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { concurrency: { type: 'string' }, trace: { type: 'boolean', default: false } },

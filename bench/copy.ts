@@ -53,7 +53,7 @@ if (opts.help) {
   --concurrency N     Slipway's copy concurrency (default: copyImage's default)
   --trace             record every ImageStore call of the Slipway runs in the JSON results
   --cpu-prof DIR      run the Slipway workers with --cpu-prof into DIR
-  --node-args "ARGS"  extra node flags for the Slipway workers (experiments, e.g. "--liftoff-only")
+  --node-args "ARGS"  extra node flags for the Slipway workers (experiments, e.g. "--max-semi-space-size=32")
   --json FILE         where to write the results (default bench/results/copy-<date>.json)
   --no-json           write no results file
   --keep              keep the temp dir (registry storage and logs) and print its path

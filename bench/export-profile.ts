@@ -17,7 +17,7 @@ export interface ProfileSummary {
    * Time by what the process was doing, from each sample's whole stack: waiting on I/O
    * (idle), loading modules (any frame of Node's module loader: compiling and running
    * module bodies), child processes run synchronously (spawnSync/execFileSync: the
-   * event loop is blocked), garbage collection, HTTP (undici frames), other JS.
+   * event loop is blocked), garbage collection, HTTP (node:http's frames), other JS.
    */
   byActivity: [string, number][];
   /** Functions with the most self time. */
@@ -39,7 +39,6 @@ export function category(frame: CallFrame): string {
   if (pkg) return `npm ${pkg[1]}`;
   const dist = /\/dist\/(?:([^/]+)\/)?/.exec(url);
   if (dist) return `slipway dist/${dist[1] ?? ''}`;
-  if (url.startsWith('wasm://')) return 'wasm (undici llhttp)';
   return url.replace(/^file:\/\//, '');
 }
 
@@ -63,9 +62,9 @@ export async function summarizeProfile(file: string, topN = 12): Promise<Profile
         const { functionName, url } = nodes.get(at)!.callFrame;
         if (functionName === 'spawnSync' || functionName === 'execFileSync' || functionName === 'execSync') sync = true;
         if (url.startsWith('node:internal/modules/')) loading = true;
-        if (url.includes('/node_modules/undici/') || url.startsWith('wasm://')) http = true;
+        if (/^node:_http_|^node:https$|^node:internal\/http/.test(url)) http = true;
       }
-      found = sync ? 'child processes run synchronously' : loading ? 'loading modules' : http ? 'HTTP (undici)'
+      found = sync ? 'child processes run synchronously' : loading ? 'loading modules' : http ? 'HTTP (node:http)'
         : leaf.functionName === '(program)' ? 'V8 outside JS (program)' : 'other JS and native';
     }
     activities.set(id, found);

@@ -3,14 +3,16 @@
 //   node --import bench/.build/bench/export-trace.js dist/slipway.cjs export ...
 //
 // It records, in ms since the process started (performance.now()), every HTTP request
-// undici makes (from its diagnostics channels: created, request body sent, response
-// head, response end), every connection it opens, and every stderr write (Slipway's log
+// node:http makes (from its diagnostics channels: started, request body sent, response
+// head, response end), every TCP connection opened, and every stderr write (Slipway's log
 // lines), and writes them as one JSON document (ExportTrace) to $SLIPWAY_BENCH_TRACE when
 // the process exits. It touches nothing in Slipway; its own cost is a few ms of start-up
 // (this module and node:diagnostics_channel) and microseconds per request: the big blob
 // bodies are not followed chunk by chunk.
 import { subscribe } from 'node:diagnostics_channel';
 import { writeFileSync } from 'node:fs';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
 export interface TracedRequest {
@@ -19,13 +21,13 @@ export interface TracedRequest {
   origin: string;
   path: string;
   status?: number;
-  /** undici created the request (it is queued for a connection from here). */
+  /** node:http started the request (it may wait for a connection of the pool from here). */
   createdMs: number;
   /** The request body (if any) was fully written. */
   bodySentMs?: number;
   /** The response head arrived. */
   headersMs?: number;
-  /** The response body ended (undici's trailers event). */
+  /** The response body ended (its reader read it all). */
   endMs?: number;
   error?: string;
 }
@@ -43,43 +45,36 @@ export interface ExportTrace {
 const file = process.env.SLIPWAY_BENCH_TRACE;
 const trace: ExportTrace = { preloadMs: performance.now(), requests: [], connections: [], stderr: [], exitMs: 0 };
 
-interface UndiciRequest { method: string; origin: unknown; path: string }
-const byRequest = new WeakMap<object, TracedRequest>();
 const now = (): number => performance.now();
-const at = (message: unknown): TracedRequest | undefined => byRequest.get((message as { request: object }).request);
+const byRequest = new WeakMap<ClientRequest, TracedRequest>();
 
 if (file) {
-  subscribe('undici:request:create', (message) => {
-    const request = (message as { request: UndiciRequest }).request;
-    const event: TracedRequest = { method: request.method, origin: String(request.origin), path: request.path, createdMs: now() };
-    byRequest.set(request, event);
+  subscribe('http.client.request.start', (message) => {
+    const request = (message as { request: ClientRequest }).request;
+    const event: TracedRequest = {
+      method: request.method, origin: `${request.protocol}//${String(request.getHeader('host'))}`, path: request.path, createdMs: now(),
+    };
     trace.requests.push(event);
-  });
-  subscribe('undici:request:bodySent', (message) => {
-    const event = at(message);
-    if (event) event.bodySentMs = now();
-  });
-  subscribe('undici:request:headers', (message) => {
-    const event = at(message);
-    if (event) {
+    byRequest.set(request, event);
+    request.once('finish', () => (event.bodySentMs = now()));
+    request.once('response', (response: IncomingMessage) => {
       event.headersMs = now();
-      event.status = (message as { response: { statusCode: number } }).response.statusCode;
-    }
+      event.status = response.statusCode;
+      response.once('end', () => (event.endMs = now()));
+    });
   });
-  subscribe('undici:request:trailers', (message) => {
-    const event = at(message);
-    if (event) event.endMs = now();
-  });
-  subscribe('undici:request:error', (message) => {
-    const event = at(message);
+  // A channel, not an 'error' listener: one of ours would keep an error nobody handles from surfacing.
+  subscribe('http.client.request.error', (message) => {
+    const { request, error } = message as { request: ClientRequest; error: unknown };
+    const event = byRequest.get(request);
     if (event) {
-      event.endMs = now();
-      event.error = String((message as { error: unknown }).error);
+      event.endMs ??= now();
+      event.error = String(error);
     }
   });
-  subscribe('undici:client:connected', (message) => {
-    const { connectParams } = message as { connectParams: { protocol: string; hostname: string; port: string } };
-    trace.connections.push({ origin: `${connectParams.protocol}//${connectParams.hostname}:${connectParams.port}`, ms: now() });
+  subscribe('net.client.socket', (message) => {
+    const socket = (message as { socket: Socket }).socket;
+    socket.once('connect', () => trace.connections.push({ origin: `http://${socket.remoteAddress}:${socket.remotePort}`, ms: now() }));
   });
 
   const write = process.stderr.write.bind(process.stderr) as (...args: unknown[]) => boolean;

@@ -13,13 +13,7 @@ const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 const { createRequire, wrap } = require('node:module');
 const { homedir } = require('node:os');
 const { join } = require('node:path');
-const { setFlagsFromString } = require('node:v8');
 const { Script } = require('node:vm');
-
-// undici's HTTP parser is WebAssembly; V8's optimising tier for it finishes in the background and holds the
-// process 0.2-0.6 s after the work is done. The baseline tier is fast enough for parsing HTTP heads (bench/copy
-// measured no throughput loss). Set before the bundle is compiled: V8 rejects a code cache made under other flags.
-setFlagsFromString('--liftoff-only');
 
 const BUNDLE = join(__dirname, 'bin', 'slipway.cjs');
 const BUNDLE_HASH = '@BUNDLE_HASH@';

@@ -1,4 +1,4 @@
-// Registry options of the command line, turned into one RegistryClient per command run. The client (undici and
+// Registry options of the command line, turned into one RegistryClient per command run. The client (node:http and
 // the rest) is loaded when a command needs one, not when the CLI starts.
 
 import type { RegistryClient } from '../registry/client.js';
