@@ -17,7 +17,8 @@ import { freePort, startRegistry, stopChild, type StartedRegistry } from '../set
 import { runSlipway } from '../support/cli.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { uniqueRepo, uploadBytes } from '../support/images.js';
-import { registries } from '../support/registries.js';
+import { registries, skopeoInspectText } from '../support/registries.js';
+import { digestOf } from '../../src/oci/index.js';
 import { findOnPath } from '../support/busybox-base.js';
 
 let work: string;
@@ -37,6 +38,12 @@ afterAll(async () => {
   await client.close();
   await rm(work, { recursive: true, force: true });
 });
+
+/** `host/repo:tag` as a Repository. */
+function parseRef(ref: string): { registry: string; repository: string } {
+  const [registry = '', ...rest] = ref.split('/');
+  return { registry, repository: rest.join('/').replace(/:[^:]*$/, '') };
+}
 
 /** Push a small image to `host` and return its reference. */
 async function pushImage(host: string, name: string, layerBytes = 4096): Promise<string> {
@@ -107,19 +114,25 @@ describe('a port nothing listens on', () => {
   });
 });
 
+/** tinyproxy on a free port with its log in `work`, plus `extra` configuration lines; resolves once it listens. */
+async function startTinyproxy(name: string, extra: string[] = []): Promise<{ port: number; log: string; child: ChildProcess }> {
+  if (findOnPath('tinyproxy') === undefined) throw new Error('install tinyproxy (apt-get install tinyproxy-bin), as test/setup/install-deps.sh does');
+  const port = await freePort();
+  const log = join(work, `${name}.log`);
+  const conf = join(work, `${name}.conf`);
+  // No ConnectPort line: CONNECT to any port (the test registries' ports are random).
+  await writeFile(conf, [`Port ${port}`, 'Listen 127.0.0.1', 'Timeout 60', `LogFile "${log}"`, 'LogLevel Info', 'MaxClients 50', 'Allow 127.0.0.1', ...extra, ''].join('\n'));
+  const child = spawn('tinyproxy', ['-d', '-c', conf], { stdio: 'ignore' });
+  for (let i = 0; i < 100 && !(await readFile(log, 'utf8').catch(() => '')).includes('listening'); i++) await new Promise((r) => setTimeout(r, 50));
+  return { port, log, child };
+}
+
 describe('an HTTP proxy (tinyproxy)', () => {
   let proxyPort: number;
   let proxyLog: string;
   let tinyproxy: ChildProcess;
   beforeAll(async () => {
-    if (findOnPath('tinyproxy') === undefined) throw new Error('install tinyproxy (apt-get install tinyproxy-bin), as test/setup/install-deps.sh does');
-    proxyPort = await freePort();
-    proxyLog = join(work, 'tinyproxy.log');
-    const conf = join(work, 'tinyproxy.conf');
-    // No ConnectPort line: CONNECT to any port (the test registries' ports are random).
-    await writeFile(conf, [`Port ${proxyPort}`, 'Listen 127.0.0.1', 'Timeout 60', `LogFile "${proxyLog}"`, 'LogLevel Info', 'MaxClients 50', 'Allow 127.0.0.1', ''].join('\n'));
-    tinyproxy = spawn('tinyproxy', ['-d', '-c', conf], { stdio: 'ignore' });
-    for (let i = 0; i < 100 && !(await readFile(proxyLog, 'utf8').catch(() => '')).includes('listening'); i++) await new Promise((r) => setTimeout(r, 50));
+    ({ port: proxyPort, log: proxyLog, child: tinyproxy } = await startTinyproxy('tinyproxy'));
   });
   afterAll(async () => {
     await stopChild(tinyproxy);
@@ -176,5 +189,46 @@ describe('an HTTP proxy (tinyproxy)', () => {
     expect(result.code).toBe(1);
     expect(result.out).toMatch(new RegExp(`through the proxy http://127\\.0\\.0\\.1:${deadPort} failed: .*ECONNREFUSED`));
     expect(result.out).not.toContain('secret');
+  });
+});
+
+describe('a proxy that wants credentials (tinyproxy with BasicAuth)', () => {
+  const PASSWORD = 'pr0xy-s3cret';
+  let proxy: { port: number; log: string; child: ChildProcess };
+  beforeAll(async () => {
+    proxy = await startTinyproxy('tinyproxy-auth', [`BasicAuth alice ${PASSWORD}`]);
+  });
+  afterAll(async () => {
+    await stopChild(proxy.child);
+  });
+
+  it('reaches an https registry through a CONNECT tunnel and an http one in absolute form, with Proxy-Authorization', async () => {
+    const { plain, tls } = registries();
+    const ref = await pushImage(plain.host, 'net/auth-proxy');
+    const dest = `${tls.host}/${uniqueRepo('net/tunnel')}:v1`;
+    const proxyUrl = `http://alice:${PASSWORD}@127.0.0.1:${proxy.port}`;
+    const mark = (await readFile(proxy.log, 'utf8')).length;
+    // A process of its own: the registry's CA comes from NODE_EXTRA_CA_CERTS, read at start-up, so TLS inside the
+    // tunnel is verified for real.
+    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'copy', ref, dest], {
+      cwd: process.cwd(),
+      env: { PATH: process.env.PATH ?? '', HOME: work, NODE_EXTRA_CA_CERTS: tls.caFile, http_proxy: proxyUrl, https_proxy: proxyUrl },
+    });
+    const seen = (await readFile(proxy.log, 'utf8')).slice(mark);
+    expect(seen).toContain(`CONNECT ${tls.host} `);
+    expect(seen).toContain(`GET http://${plain.host}/v2/`);
+    expect(`${stdout}${stderr}`).not.toContain(PASSWORD);
+    const copied = await skopeoInspectText(dest, { raw: true, certDir: tls.certDir });
+    expect(digestOf(Buffer.from(copied))).toBe((await client.headManifest(parseRef(ref), 'v1'))?.digest);
+  }, 60_000);
+
+  it('fails on a refused tunnel, naming the proxy without its credentials', async () => {
+    const { tls } = registries();
+    const result = await runSlipway(['copy', `${tls.host}/net/any:v1`, `oci:${join(work, 'refused-tunnel-out')}:v1`], {
+      https_proxy: `http://alice:wrong-${PASSWORD}@127.0.0.1:${proxy.port}`,
+    });
+    expect(result.code).toBe(1);
+    expect(result.out).toMatch(new RegExp(`through the proxy http://127\\.0\\.0\\.1:${proxy.port} failed: the proxy answered CONNECT ${tls.host.replace(/\./g, '\\.')} with 40[17]`));
+    expect(result.out).not.toContain(PASSWORD);
   });
 });

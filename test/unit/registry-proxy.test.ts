@@ -1,6 +1,8 @@
-// Which proxy a request takes (curl's variables and no_proxy rules; src/registry/proxy.ts).
+// Which proxy a request takes (curl's variables and no_proxy rules; src/registry/proxy.ts), and how it goes through it.
 import { describe, expect, it } from 'vitest';
-import { describeProxy, proxyFor, proxySettingsFromEnv } from '../../src/registry/proxy.js';
+import { announcesKeepAlive } from '../../src/registry/connections.js';
+import { describeProxy, proxyAuthorization, proxyFor, proxySettingsFromEnv } from '../../src/registry/proxy.js';
+import { authority, serverName, socketHost } from '../../src/registry/tunnel.js';
 import { isRetryableNetworkError, isTimeoutError } from '../../src/registry/http.js';
 
 const at = (url: string, env: Record<string, string>): string | undefined => proxyFor(new URL(url), proxySettingsFromEnv(env));
@@ -46,5 +48,28 @@ describe('retry decisions', () => {
     for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'CERT_HAS_EXPIRED']) expect(isRetryableNetworkError(withCode(code)), code).toBe(false);
     expect(isTimeoutError(withCode('SLIPWAY_HEADERS_TIMEOUT'))).toBe(true);
     expect(isTimeoutError(withCode('ECONNRESET'))).toBe(false);
+  });
+});
+
+describe('how a request goes through a proxy', () => {
+  it('sends the proxy URL\'s user:password as Basic Proxy-Authorization, percent-decoded', () => {
+    expect(proxyAuthorization(new URL('http://proxy.example:3128'))).toBeUndefined();
+    expect(proxyAuthorization(new URL('http://al%40ice:p%3Ass@proxy.example:3128'))).toBe(`Basic ${Buffer.from('al@ice:p:ss').toString('base64')}`);
+  });
+
+  it('names the target of a CONNECT in authority form, an IPv6 address in brackets', () => {
+    expect(authority('registry.example', 443)).toBe('registry.example:443');
+    expect(authority('::1', 5000)).toBe('[::1]:5000');
+    expect(socketHost(new URL('https://[::1]:5000/v2/'))).toBe('::1');
+    expect(serverName('127.0.0.1')).toBe('');
+    expect(serverName('registry.example')).toBe('registry.example');
+  });
+
+  it('reuses a forwarding proxy\'s connection only when its answer says it stays open', () => {
+    expect(announcesKeepAlive({})).toBe(false);
+    expect(announcesKeepAlive({ connection: 'close' })).toBe(false);
+    expect(announcesKeepAlive({ connection: 'Keep-Alive' })).toBe(true);
+    expect(announcesKeepAlive({ 'proxy-connection': 'keep-alive' })).toBe(true);
+    expect(announcesKeepAlive({ connection: 'upgrade, keep-alive' })).toBe(true);
   });
 });
