@@ -144,11 +144,19 @@ function exchange(
       response = res;
       // Read by node:http when the response ends: a connection that is not to be reused is closed then.
       if (route.reusableAfter?.(res) === false) req.shouldKeepAlive = false;
+      // node:http frees a connection when its response has been read to the end, even an empty one: an answer that
+      // has no body is read at once, so that a caller looking only at the status and headers holds no connection.
+      if (hasNoBody(method, res.statusCode)) res.resume();
       resolve(res);
     });
     req.once('socket', (socket: Socket) => watchIdle(req, socket, timeoutMs, () => response, abort));
     writeBody(req, body, () => response, abort);
   });
+}
+
+/** HEAD answers, 204 and 304 carry no body whatever their headers say (RFC 9110). */
+function hasNoBody(method: string, status: number | undefined): boolean {
+  return method === 'HEAD' || status === 204 || status === 304;
 }
 
 /** `--registry-timeout` on the connection of `req`, until the exchange ends and the connection is free again. */

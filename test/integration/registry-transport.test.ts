@@ -54,6 +54,26 @@ describe('--registry-timeout and a reader that holds a body back', () => {
   });
 });
 
+describe('answers without a body', () => {
+  it('hold no connection, though nobody reads them (HEAD of manifests, more than the pool has connections)', async () => {
+    const { plain } = registries();
+    const small = new RegistryClient({ credentials: staticCredentials({}), connectionsPerHost: 2, timeoutMs: 5000, retries: 0 });
+    try {
+      const repo = { registry: plain.host, repository: uniqueRepo('transport/head') };
+      const manifest = await uploadBytes(small, repo, [Buffer.from('head')]);
+      await small.putManifest(repo, 'v1', manifest);
+      // headManifest looks at the headers only, and a missing tag answers 404: neither body is read.
+      for (let i = 0; i < 6; i++) {
+        expect((await small.headManifest(repo, 'v1'))?.digest).toBe(manifest.digest);
+        expect(await small.headManifest(repo, 'absent')).toBeUndefined();
+      }
+      expect((await small.getManifest(repo, 'v1')).digest).toBe(manifest.digest);
+    } finally {
+      await small.close();
+    }
+  }, 20_000);
+});
+
 describe('a request body that fails', () => {
   it('aborts its request with the body\'s error, and the transport goes on', async () => {
     const { plain } = registries();
