@@ -36,16 +36,21 @@ const prefix = `${BUNDLE_HASH}-`;
 const cacheFile = join(dir, `${prefix}${process.version}-${process.arch}-${commandOf(process.argv.slice(2))}.bin`);
 
 function saveCache(script) {
+  const partial = `${cacheFile}.${process.pid}.tmp`;
   try {
     const data = script.createCachedData();
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const partial = `${cacheFile}.${process.pid}.tmp`;
     writeFileSync(partial, data, { mode: 0o600 });
     renameSync(partial, cacheFile);
     // Caches of other builds of Slipway are of no use any more.
     for (const name of readdirSync(dir)) if (!name.startsWith(prefix)) rmSync(join(dir, name), { force: true });
   } catch {
-    // A read-only or full home: the next run compiles again.
+    // A read-only or full home: the next run compiles again, and no half-written file stays behind.
+    try {
+      rmSync(partial, { force: true });
+    } catch {
+      // nothing was written
+    }
   }
 }
 
