@@ -13,7 +13,13 @@ const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 const { createRequire, wrap } = require('node:module');
 const { homedir } = require('node:os');
 const { join } = require('node:path');
+const { setFlagsFromString } = require('node:v8');
 const { Script } = require('node:vm');
+
+// V8 drops the bytecode of functions that have not run for a while when it collects garbage; a long command (a copy
+// of gigabytes) would then save a cache without the start-up code it ran first. Set before the bundle is compiled:
+// V8 accepts a cache only under the flags it was made with.
+setFlagsFromString('--no-flush-bytecode');
 
 const BUNDLE = join(__dirname, 'bin', 'slipway.cjs');
 const BUNDLE_HASH = '@BUNDLE_HASH@';
