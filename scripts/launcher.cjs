@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The `slipway` executable: runs the bundled CLI (bin/slipway.cjs) through V8's code cache.
 //
-// Why: compiling the 2 MB bundle is most of what start-up costs beyond Node itself (an up-to-date export measured
-// 0.34 s compiled, 0.26 s from the cache). Node 20 caches no user code, so this launcher does what Node 22's
+// Why: compiling the bundle (1.1 MB) was most of what start-up cost beyond Node itself (an up-to-date export
+// measured 0.34 s compiled, 0.26 s from the cache, when it was 2.6 MB). Node 20 caches no user code, so this launcher does what Node 22's
 // module.enableCompileCache() does: the first run of each command compiles, and at exit writes the code V8 made
 // to $SLIPWAY_HOME/cache/v8/ (one file per command, so `export` does not inherit the few functions `version`
 // ran); later runs hand it back to V8. V8 checks only the source's length, so the file name carries the bundle's
