@@ -200,6 +200,28 @@ describe('slipway build', () => {
     expect(result.stderr).not.toMatch(/AbortError|aborted/i);
   });
 
+  it('looks up a base image once per build, however many images start FROM it', async () => {
+    const { plain } = registries();
+    const proxy = await startFaultProxy({ target: `http://${plain.host}` });
+    try {
+      const base = `${proxy.host}${baseRef.slice(baseRef.indexOf('/'))}`;
+      const project = await temp.make('slipway-build-from-');
+      const names = ['one', 'two', 'three'];
+      await writeFile(join(project, 'werf.yaml'), ['project: fromonce', 'configVersion: 1', ...names.flatMap((n) => ['---', `image: ${n}`, `dockerfile: ${n}.Dockerfile`])].join('\n') + '\n');
+      for (const n of names) await writeFile(join(project, `${n}.Dockerfile`), `FROM ${base}\nENV IMAGE=${n}\n`);
+      await gitAsync(project, 'init', '-q');
+      await gitAsync(project, 'add', '-A');
+      await gitAsync(project, '-c', 'user.email=t@example.org', '-c', 'user.name=t', 'commit', '-qm', 'from once');
+      const result = await slipway(project, ['build', '--repo', `${plain.host}/${uniqueRepo('build/from-once')}`]);
+      expect(result.code, result.stderr).toBe(0);
+      const baseRepo = baseRef.slice(baseRef.indexOf('/') + 1).split(':')[0]!;
+      const manifestReads = proxy.requests.filter((r) => r.method === 'GET' && r.path.startsWith(`/v2/${baseRepo}/manifests/`));
+      expect(manifestReads).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('builds into the local store without --repo (the embedded default)', async () => {
     const project = await makeProject(baseRef);
     const first = await slipway(project, ['build', 'tools']);
