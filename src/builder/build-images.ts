@@ -11,6 +11,7 @@ import { imageLogName, parseAddHost, relatedImageNames, resolveDependencyOrder, 
 import type { RegistryClient } from '../registry/client.js';
 import { multiplatformDigestOf, publishImageMetadata, type StagesStorage } from '../stages/index.js';
 import { slipwayHome } from '../stages/home.js';
+import { firstFailure } from '../store/copy-image.js';
 import { ImageResolver } from './base-image.js';
 import { LayerDirs } from './run/layer-dirs.js';
 import { makeScratchDir } from './scratch-dirs.js';
@@ -110,9 +111,7 @@ export async function buildImages(givenOptions: BuildImagesOptions): Promise<Bui
         hint: 'run slipway build with the same --repo first, or drop -Z',
       });
     }
-    // The failure itself, not the aborts of the images it cleared from the queue.
-    const failures = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    const failed = failures.find((r) => !(r.reason instanceof Error && r.reason.name === 'AbortError')) ?? failures[0];
+    const failed = firstFailure(settled);
     if (failed) throw failed.reason;
     const images = settled.map((r) => (r as PromiseFulfilledResult<BuiltImage>).value);
     const wanted = new Set(options.images.map((i) => i.name));

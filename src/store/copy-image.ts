@@ -106,11 +106,15 @@ async function copyBlobs(src: ImageStore, dst: ImageStore, images: ManifestDocum
  */
 export async function settleAll<T>(tasks: Promise<T>[]): Promise<T[]> {
   const results = await Promise.allSettled(tasks);
-  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-  // The failure itself, not the aborts of the tasks it cleared from the queue.
-  const failure = failures.find((r) => !(r.reason instanceof Error && r.reason.name === 'AbortError')) ?? failures[0];
+  const failure = firstFailure(results);
   if (failure) throw failure.reason;
   return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
+/** The failure itself, not the aborts of the tasks it cleared from a queue; undefined when all succeeded. */
+export function firstFailure(results: readonly PromiseSettledResult<unknown>[]): PromiseRejectedResult | undefined {
+  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  return failures.find((r) => !(r.reason instanceof Error && r.reason.name === 'AbortError')) ?? failures[0];
 }
 
 /** `stream`, reporting the bytes that passed through it so far (a retry starts counting again). */
